@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"io"
+)
+
+// ErrExists is returned by Create when an object is already at the key.
+var ErrExists = errors.New("object already exists")
+
+// ErrNotFound is returned when no object is at the key.
+var ErrNotFound = errors.New("object not found")
+
+// MetaSHA256 is the object metadata key holding the hex sha256 of the object's bytes as stored, so that a
+// retry can tell its own earlier upload from someone else's object without downloading it.
+const MetaSHA256 = "walarchiver-sha256"
+
+// Object describes a stored object.
+type Object struct {
+	Key      string
+	Size     int64
+	Metadata map[string]string
+}
+
+// PutOptions are the per-object settings of an upload.
+type PutOptions struct {
+	Metadata    map[string]string
+	Tags        map[string]string
+	ContentType string
+}
+
+// Store is an object store rooted at a bucket or container. Keys are full object names within it.
+type Store interface {
+	// Create writes the object only if no object exists at key (a conditional create on the server, never
+	// a check-then-write); ErrExists otherwise. size may be -1 when unknown.
+	Create(ctx context.Context, key string, body io.Reader, size int64, opts PutOptions) error
+	// Put writes the object whether or not one exists; used only for .partial segments, which are
+	// rewritten as they grow.
+	Put(ctx context.Context, key string, body io.Reader, size int64, opts PutOptions) error
+	// Stat returns the object's size and metadata, or ErrNotFound.
+	Stat(ctx context.Context, key string) (Object, error)
+	// Get opens the object for reading, or ErrNotFound.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// List returns the objects whose keys start with prefix, in lexical order.
+	List(ctx context.Context, prefix string) ([]Object, error)
+	// Delete removes the object; deleting a missing object is not an error. Used by `check` to clean up
+	// its probe and to remove a .partial once the full segment is archived.
+	Delete(ctx context.Context, key string) error
+}

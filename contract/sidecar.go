@@ -1,0 +1,113 @@
+package contract
+
+// SidecarName is the name of the injected archiver container.
+const SidecarName = "wal-archiver"
+
+// Setting is one knob of wal-archiver: the pod webhook sets Env, a person running the binary by hand may
+// pass Flag instead; wal-archiver reads the flag first, then the environment variable.
+type Setting struct {
+	Flag string
+	Env  string
+	Help string
+}
+
+// The settings of wal-archiver. Cloud SDK variables (AWS_*, AZURE_*, GOOGLE_APPLICATION_CREDENTIALS,
+// STORAGE_EMULATOR_HOST) and libpq's PG* variables keep their standard names and are listed below too,
+// so the SDKs and pgconn find them without a translation layer.
+var (
+	DestinationPath = Setting{"destination-path", "WAL_ARCHIVER_DESTINATION_PATH", "the store's destinationPath (s3://, gs://, https://…)"}
+	ServerName      = Setting{"server-name", "WAL_ARCHIVER_SERVER_NAME", "the folder under the destination path (barman's serverName)"}
+	Provider        = Setting{"provider", "WAL_ARCHIVER_PROVIDER", "s3, azure or google"}
+	EndpointURL     = Setting{"endpoint-url", "WAL_ARCHIVER_ENDPOINT_URL", "S3-compatible endpoint URL"}
+	EndpointCAFile  = Setting{"endpoint-ca-file", "WAL_ARCHIVER_ENDPOINT_CA_FILE", "PEM bundle added to the system roots for the store"}
+	Compression     = Setting{"compression", "WAL_ARCHIVER_COMPRESSION", "gzip, bzip2, xz, snappy, zstd, lz4 or empty"}
+	Encryption      = Setting{"encryption", "WAL_ARCHIVER_ENCRYPTION", "S3 server-side encryption: AES256 or aws:kms"}
+	Tags            = Setting{"tags", "WAL_ARCHIVER_TAGS", "object tags as a JSON object"}
+	HistoryTags     = Setting{"history-tags", "WAL_ARCHIVER_HISTORY_TAGS", "tags of .history files as a JSON object"}
+	S3IAMRole       = Setting{"s3-inherit-iam-role", "WAL_ARCHIVER_S3_INHERIT_IAM_ROLE", "true: take AWS credentials from the environment's role (IRSA, instance profile)"}
+	AzureCredential = Setting{"azure-credential", "WAL_ARCHIVER_AZURE_CREDENTIAL", "managed-identity or default (azidentity); empty: keys from the environment"}
+	SlotName        = Setting{"slot", "WAL_ARCHIVER_SLOT", "physical replication slot name"}
+	SpoolDir        = Setting{"spool-dir", "WAL_ARCHIVER_SPOOL_DIR", "local spool on the PGDATA volume"}
+	PartialInterval = Setting{"partial-interval", "WAL_ARCHIVER_PARTIAL_INTERVAL", "how often the segment being written is uploaded as .partial (the RPO)"}
+	ListenAddress   = Setting{"listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz"}
+	LogLevel        = Setting{"log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace"}
+)
+
+// Standard variables the pod webhook sets for the SDKs and for libpq-compatible connection settings.
+const (
+	EnvAWSAccessKeyID          = "AWS_ACCESS_KEY_ID"
+	EnvAWSSecretAccessKey      = "AWS_SECRET_ACCESS_KEY"
+	EnvAWSSessionToken         = "AWS_SESSION_TOKEN"
+	EnvAWSRegion               = "AWS_REGION"
+	EnvAWSRoleARN              = "AWS_ROLE_ARN"
+	EnvAWSWebIdentityTokenFile = "AWS_WEB_IDENTITY_TOKEN_FILE"
+	EnvAWSSTSRegionalEndpoints = "AWS_STS_REGIONAL_ENDPOINTS"
+	EnvAzureConnectionString   = "AZURE_STORAGE_CONNECTION_STRING"
+	EnvAzureStorageAccount     = "AZURE_STORAGE_ACCOUNT"
+	EnvAzureStorageKey         = "AZURE_STORAGE_KEY"
+	EnvAzureSASToken           = "AZURE_STORAGE_SAS_TOKEN"
+	EnvAzureClientID           = "AZURE_CLIENT_ID"
+	EnvAzureTenantID           = "AZURE_TENANT_ID"
+	EnvAzureFederatedTokenFile = "AZURE_FEDERATED_TOKEN_FILE"
+	EnvAzureAuthorityHost      = "AZURE_AUTHORITY_HOST"
+	EnvGoogleCredentials       = "GOOGLE_APPLICATION_CREDENTIALS"
+	EnvStorageEmulatorHost     = "STORAGE_EMULATOR_HOST"
+	EnvPGHost                  = "PGHOST"
+	EnvPGPort                  = "PGPORT"
+	EnvPGUser                  = "PGUSER"
+	EnvPGSSLMode               = "PGSSLMODE"
+	EnvPGSSLCert               = "PGSSLCERT"
+	EnvPGSSLKey                = "PGSSLKEY"
+	EnvPGSSLRootCert           = "PGSSLROOTCERT"
+	EnvPodName                 = "POD_NAME"
+	EnvNamespace               = "NAMESPACE"
+	EnvClusterName             = "CLUSTER_NAME"
+)
+
+// Defaults both sides agree on.
+const (
+	DefaultSlotName        = "wal_archiver"
+	DefaultPartialInterval = "60s"
+	DefaultListenAddress   = ":9188"
+	DefaultPort            = 9188
+	ReplicationUser        = "streaming_replica"
+	// PGDataMount is where CloudNativePG mounts the pgdata volume; the spool lives beside PGDATA on the
+	// same volume so that what is confirmed to the server survives a pod restart.
+	PGDataMount     = "/var/lib/postgresql/data"
+	DefaultSpoolDir = PGDataMount + "/wal-archiver-spool"
+)
+
+// Volumes and mount paths the pod webhook adds (names are prefixed so they never clash with CNPG's).
+const (
+	VolumeEndpointCA   = "wal-archiver-endpoint-ca"
+	MountEndpointCA    = "/etc/wal-archiver/endpoint-ca"
+	FileEndpointCA     = MountEndpointCA + "/ca.crt"
+	VolumeGoogle       = "wal-archiver-google"
+	MountGoogle        = "/etc/wal-archiver/google"
+	FileGoogle         = MountGoogle + "/credentials.json"
+	VolumeReplication  = "wal-archiver-replication"
+	MountReplication   = "/etc/wal-archiver/replication"
+	FileReplicationCrt = MountReplication + "/tls.crt"
+	FileReplicationKey = MountReplication + "/tls.key"
+	VolumeServerCA     = "wal-archiver-server-ca"
+	MountServerCA      = "/etc/wal-archiver/server-ca"
+	FileServerCA       = MountServerCA + "/ca.crt"
+	VolumeTmp          = "wal-archiver-tmp"
+	MountTmp           = "/tmp"
+
+	// IRSA, exactly as the EKS pod-identity webhook names them.
+	VolumeAWSToken = "aws-iam-token"
+	MountAWSToken  = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+	FileAWSToken   = MountAWSToken + "/token"
+	// Azure Workload Identity, as its webhook (v1.5) names them.
+	VolumeAzureToken = "azure-identity-token"
+	MountAzureToken  = "/var/run/secrets/azure/tokens"
+	FileAzureToken   = MountAzureToken + "/azure-identity-token"
+)
+
+// Settings lists every wal-archiver setting, for flag registration and the README.
+func Settings() []Setting {
+	return []Setting{DestinationPath, ServerName, Provider, EndpointURL, EndpointCAFile, Compression,
+		Encryption, Tags, HistoryTags, S3IAMRole, AzureCredential, SlotName, SpoolDir, PartialInterval,
+		ListenAddress, LogLevel}
+}

@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# hack/tools/install.sh — builds or installs every third-party binary the tests
+# need, into the gitignored bin/ at the repository root.
+#
+#   hack/tools/install.sh [TARGET...]
+#
+# TARGET (default: all):
+#   controlplane     kube-apiserver + etcd into bin/k8s/ (KUBEBUILDER_ASSETS)
+#   kube-apiserver   bin/k8s/kube-apiserver  (k8s.io/kubernetes, hack/tools/kube-apiserver)
+#   etcd             bin/k8s/etcd            (go.etcd.io/etcd/server/v3, hack/tools/etcd)
+#   controller-gen   bin/controller-gen      (sigs.k8s.io/controller-tools, hack/tools/controller-gen)
+#   minio            bin/minio               (go install github.com/minio/minio@MINIO_VERSION)
+#   fake-gcs-server  bin/fake-gcs-server     (go install github.com/fsouza/fake-gcs-server@...)
+#   azurite          bin/azurite/node_modules/.bin/azurite-blob (npm)
+#   postgresql       Debian's PostgreSQL server (apt-get, only if no initdb is found)
+#   test-services    minio fake-gcs-server azurite postgresql
+#   all              everything above
+#
+# Every tool is skipped when its binary exists and bin/.<name>.version holds the
+# expected stamp, so a second run costs nothing. Delete bin/ (or one stamp
+# file) to force a rebuild.
+#
+# Only the Go module proxy, Debian's apt and the npm registry are reachable
+# here and in CI, and there is no Docker. controller-runtime's setup-envtest
+# downloads prebuilt kube-apiserver/etcd from a bucket that is not reachable,
+# so this script does not try it: it always builds the control plane from the
+# module proxy (about 4-5 minutes cold on 2 cores, then cached in bin/).
+#
+# Environment:
+#   TOOLS_BIN   output directory (default: <repo>/bin)
+#   NICE        command prefix for builds (default: "nice -n 10")
+#   GOCACHE etc. are honoured as usual.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BIN=${TOOLS_BIN:-$ROOT/bin}
+read -r -a NICE_CMD <<<"${NICE-nice -n 10}"
+
+# ---- pinned versions -------------------------------------------------------
+# The Go tool modules' versions are read from their go.mod (single source of
+# truth); the others are pinned here.
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # == @latest on the proxy; MinIO is source-only now, no semver tags
+FAKE_GCS_SERVER_VERSION=v1.56.1
+AZURITE_VERSION=3.35.0 # 3.36.0 needs Node >= 21, 3.37.0 Node >= 22; Node 20 is on the machine
+# Bump when a build recipe (flags, layout) changes, to force rebuilds.
+RECIPE=1
+
+log() { printf '%s\n' "install.sh: $*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+CURRENT=""
+trap 'rc=$?; if [[ $rc -ne 0 && -n $CURRENT ]]; then log "FAILED: $CURRENT (exit $rc; see the output above)"; fi' EXIT
+
+# modversion GO_MOD_FILE MODULE -> version required in that go.mod
+modversion() {
+	local v
+	v=$(awk -v m="$2" '
+		$1 == "require" && $2 == m { print $3; exit }
+		$1 == m && $2 ~ /^v/ { print $2; exit }' "$1")
+	[[ -n $v ]] || die "$2 is not required in $1"
+	printf '%s' "$v"
+}
+
+# modhash DIR -> short hash of DIR's go.mod, go.sum and *.go, so that editing
+# a tool module rebuilds its binary.
+modhash() {
+	(cd "$1" && cat go.mod go.sum $(ls ./*.go 2>/dev/null) | sha256sum | cut -c1-16)
+}
+
+# uptodate NAME BINARY STAMP -> 0 when BINARY exists and bin/.NAME.version == STAMP
+uptodate() {
+	local f="$BIN/.$1.version"
+	[[ -x $2 && -f $f && "$(cat "$f")" == "$3" ]]
+}
+
+record() { printf '%s\n' "$2" >"$BIN/.$1.version"; }
+
+# lock NAME: serialise concurrent runs (e.g. make -j) on the same tool.
+lock() {
+	if command -v flock >/dev/null; then
+		exec {LOCKFD}>"$BIN/.$1.lock"
+		flock "$LOCKFD"
+	fi
+}
+unlock() {
+	if [[ -n ${LOCKFD-} ]]; then
+		exec {LOCKFD}>&-
+		LOCKFD=""
+	fi
+}
+
+START=0
+begin() {
+	CURRENT=$1
+	START=$(date +%s)
+	log "building $1 $2 ..."
+}
+done_() {
+	log "built $CURRENT in $(($(date +%s) - START))s -> $1"
+	CURRENT=""
+}
+
+need_go() {
+	command -v go >/dev/null || die "go is not on PATH (Go >= 1.26 is required)"
+	local v
+	v=$(go env GOVERSION)
+	case $v in
+	go1.2[6-9]* | go1.[3-9][0-9]* | go[2-9]*) ;;
+	*) die "Go >= 1.26 is required, found $v" ;;
+	esac
+}
+
+# Builds a binary from a tool module: gobuild NAME MODDIR OUT PKG LDFLAGS
+gobuild() {
+	local name=$1 dir=$2 out=$3 pkg=$4 ldflags=$5
+	mkdir -p "$(dirname "$out")"
+	(
+		cd "$dir"
+		# -mod=mod: tolerate a go.sum missing lines on a different Go patch
+		# release instead of failing; go.mod/go.sum are tidy and committed.
+		CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" \
+			"${NICE_CMD[@]}" go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
+	)
+	mv -f "$out.tmp" "$out"
+}
+
+# ---- kube-apiserver --------------------------------------------------------
+install_kube_apiserver() {
+	local dir=$HERE/kube-apiserver out=$BIN/k8s/kube-apiserver v stamp
+	v=$(modversion "$dir/go.mod" k8s.io/kubernetes)
+	stamp="kube-apiserver $v mod=$(modhash "$dir") recipe=$RECIPE"
+	lock kube-apiserver
+	if uptodate kube-apiserver "$out" "$stamp"; then
+		log "kube-apiserver $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	local major minor pkgs p
+	major=${v#v}
+	major=${major%%.*}
+	minor=${v#v*.}
+	minor=${minor%%.*}
+	# Same variables as kubernetes' hack/lib/version.sh sets: /version and
+	# --version then report v1.37.2 (binary version 1.37 is also the
+	# DefaultKubeBinaryVersion constant in component-base v0.37.x).
+	local ldflags="-s -w"
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+		ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+	done
+	begin kube-apiserver "$v"
+	gobuild kube-apiserver "$dir" "$out" k8s.io/kubernetes/cmd/kube-apiserver "$ldflags"
+	local got
+	got=$("$out" --version) || die "$out --version failed"
+	[[ $got == "Kubernetes $v" ]] || die "$out --version printed '$got', want 'Kubernetes $v'"
+	record kube-apiserver "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# ---- etcd -------------------------------------------------------------------
+install_etcd() {
+	local dir=$HERE/etcd out=$BIN/k8s/etcd v stamp
+	v=$(modversion "$dir/go.mod" go.etcd.io/etcd/server/v3)
+	stamp="etcd $v mod=$(modhash "$dir") recipe=$RECIPE"
+	lock etcd
+	if uptodate etcd "$out" "$stamp"; then
+		log "etcd $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	begin etcd "$v"
+	# etcd's ./build sets GitSHA from git; there is no git here, say where it came from.
+	gobuild etcd "$dir" "$out" . "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-proxy-$v"
+	local got
+	got=$("$out" --version | head -1) || die "$out --version failed"
+	[[ $got == "etcd Version: ${v#v}" ]] || die "$out --version printed '$got', want 'etcd Version: ${v#v}'"
+	record etcd "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# ---- controller-gen --------------------------------------------------------
+install_controller_gen() {
+	local dir=$HERE/controller-gen out=$BIN/controller-gen v stamp
+	v=$(modversion "$dir/go.mod" sigs.k8s.io/controller-tools)
+	stamp="controller-gen $v mod=$(modhash "$dir") recipe=$RECIPE"
+	lock controller-gen
+	if uptodate controller-gen "$out" "$stamp"; then
+		log "controller-gen $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	begin controller-gen "$v"
+	gobuild controller-gen "$dir" "$out" sigs.k8s.io/controller-tools/cmd/controller-gen \
+		"-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
+	local got
+	got=$("$out" --version) || die "$out --version failed"
+	[[ $got == "Version: $v" ]] || die "$out --version printed '$got', want 'Version: $v'"
+	record controller-gen "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# goinstall NAME PKG@VERSION LDFLAGS: `go install` into bin/ (uses the upstream
+# module's own go.mod; both modules have no replace directives).
+goinstall() {
+	local name=$1 pkgv=$2 ldflags=$3 tmp
+	tmp=$(mktemp -d "$BIN/.$name.XXXXXX")
+	if ! GOBIN=$tmp CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+		"${NICE_CMD[@]}" go install -trimpath -ldflags "$ldflags" "$pkgv"; then
+		rm -rf "$tmp"
+		die "go install $pkgv failed"
+	fi
+	mv -f "$tmp/$name" "$BIN/$name"
+	rm -rf "$tmp"
+}
+
+# ---- minio -----------------------------------------------------------------
+install_minio() {
+	local out=$BIN/minio v=$MINIO_VERSION stamp="minio $MINIO_VERSION recipe=$RECIPE"
+	lock minio
+	if uptodate minio "$out" "$stamp"; then
+		log "minio $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	# v0.0.0-20260212201848-7aac2a2c5b7c -> 2026-02-12T20:18:48Z, 7aac2a2c5b7c
+	local ts=${v#v0.0.0-} commit
+	commit=${ts#*-}
+	ts=${ts%%-*}
+	local iso="${ts:0:4}-${ts:4:2}-${ts:6:2}T${ts:8:2}:${ts:10:2}:${ts:12:2}Z"
+	local tag="DEVELOPMENT.${iso//:/-}"
+	local p=github.com/minio/minio/cmd
+	begin minio "$v"
+	# Same variables as MinIO's buildscripts/gen-ldflags.go sets.
+	goinstall minio "github.com/minio/minio@$v" \
+		"-s -w -X $p.Version=$iso -X $p.ReleaseTag=$tag -X $p.CommitID=$commit -X $p.ShortCommitID=$commit -X $p.CopyrightYear=${ts:0:4}"
+	local got
+	got=$("$out" --version | head -1) || die "$out --version failed"
+	record minio "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# ---- fake-gcs-server -------------------------------------------------------
+install_fake_gcs_server() {
+	local out=$BIN/fake-gcs-server v=$FAKE_GCS_SERVER_VERSION stamp="fake-gcs-server $FAKE_GCS_SERVER_VERSION recipe=$RECIPE"
+	lock fake-gcs-server
+	if uptodate fake-gcs-server "$out" "$stamp"; then
+		log "fake-gcs-server $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	begin fake-gcs-server "$v"
+	goinstall fake-gcs-server "github.com/fsouza/fake-gcs-server@$v" "-s -w"
+	"$out" -help >/dev/null 2>&1 || [[ $? -eq 2 ]] || die "$out -help failed"
+	record fake-gcs-server "$stamp"
+	done_ "$out"
+	unlock
+}
+
+# ---- azurite (npm) ---------------------------------------------------------
+install_azurite() {
+	local dir=$BIN/azurite out=$BIN/azurite/node_modules/.bin/azurite-blob v=$AZURITE_VERSION
+	local stamp="azurite $v recipe=$RECIPE"
+	lock azurite
+	if uptodate azurite "$out" "$stamp"; then
+		log "azurite $v is up to date ($out)"
+		unlock
+		return
+	fi
+	if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+		log "node/npm not found: installing Debian's nodejs and npm"
+		apt_install nodejs npm
+	fi
+	begin azurite "$v"
+	mkdir -p "$dir"
+	"${NICE_CMD[@]}" npm install --prefix "$dir" --no-audit --no-fund --save-exact "azurite@$v"
+	[[ -x $out ]] || die "npm install azurite@$v did not create $out"
+	local got
+	got=$("$out" --version) || die "$out --version failed"
+	[[ $got == "$v" ]] || die "$out --version printed '$got', want '$v'"
+	record azurite "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# ---- postgresql (Debian) ---------------------------------------------------
+SUDO=()
+APT_UPDATED=""
+apt_update() {
+	if [[ $(id -u) -ne 0 ]]; then
+		command -v sudo >/dev/null || die "need root (or sudo) for apt-get"
+		SUDO=(sudo)
+	fi
+	if [[ -z $APT_UPDATED ]]; then
+		"${SUDO[@]}" apt-get update || die "apt-get update failed"
+		APT_UPDATED=1
+	fi
+}
+apt_install() {
+	apt_update
+	"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" ||
+		die "apt-get install $* failed"
+}
+
+pg_bindir() {
+	local d
+	# Highest major version wins.
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
+	[[ -n $d && -x $d/initdb ]] && printf '%s' "$d"
+}
+
+install_postgresql() {
+	local d
+	lock postgresql
+	if d=$(pg_bindir) && [[ -x $d/pgbench ]]; then
+		log "postgresql is installed ($d, $("$d/postgres" --version))"
+	else
+		begin postgresql "from Debian"
+		# Debian 12 has postgresql-15; initdb, postgres, pg_ctl, pgbench,
+		# pg_receivewal, pg_basebackup are all in the server package
+		# (pgbench is not in -contrib). Elsewhere take Debian's default major.
+		apt_update
+		if apt-cache show postgresql-15 >/dev/null 2>&1; then
+			apt_install postgresql-15
+		else
+			apt_install postgresql
+		fi
+		d=$(pg_bindir) || die "no /usr/lib/postgresql/*/bin/initdb after installing PostgreSQL"
+		[[ -x $d/pgbench ]] || die "$d/pgbench is missing"
+		done_ "$d ($("$d/postgres" --version))"
+	fi
+	record postgresql "bindir=$d $("$d/postgres" --version)"
+	unlock
+}
+
+# ---- main ------------------------------------------------------------------
+mkdir -p "$BIN/k8s"
+
+ALL=(kube-apiserver etcd controller-gen minio fake-gcs-server azurite postgresql)
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(all)
+todo=()
+for t in "${targets[@]}"; do
+	case $t in
+	controlplane) todo+=(kube-apiserver etcd) ;;
+	test-services) todo+=(minio fake-gcs-server azurite postgresql) ;;
+	all) todo+=("${ALL[@]}") ;;
+	kube-apiserver | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql) todo+=("$t") ;;
+	-h | --help | help)
+		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	*) die "unknown target '$t' (want controlplane|kube-apiserver|etcd|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
+	esac
+done
+# One plain call per tool (not a && chain, which would switch off set -e
+# inside the functions).
+for t in "${todo[@]}"; do
+	"install_${t//-/_}"
+done
