@@ -122,7 +122,7 @@ gobuild() {
 		cd "$dir"
 		# -mod=mod: tolerate a go.sum missing lines on a different Go patch
 		# release instead of failing; go.mod/go.sum are tidy and committed.
-		CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" \
+		CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false" \
 			"${NICE_CMD[@]}" go build -trimpath -ldflags "$ldflags" -o "$out.tmp" "$pkg"
 	)
 	mv -f "$out.tmp" "$out"
@@ -214,7 +214,7 @@ install_controller_gen() {
 goinstall() {
 	local name=$1 pkgv=$2 ldflags=$3 tmp
 	tmp=$(mktemp -d "$BIN/.$name.XXXXXX")
-	if ! GOBIN=$tmp CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+	if ! GOBIN=$tmp CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
 		"${NICE_CMD[@]}" go install -trimpath -ldflags "$ldflags" "$pkgv"; then
 		rm -rf "$tmp"
 		die "go install $pkgv failed"
