@@ -12,6 +12,16 @@ var ErrExists = errors.New("object already exists")
 // ErrNotFound is returned when no object is at the key.
 var ErrNotFound = errors.New("object not found")
 
+// ErrBucketNotFound is returned when the bucket or container named by the destination path does not exist.
+var ErrBucketNotFound = errors.New("bucket does not exist")
+
+// ErrAuthentication is returned when the store rejects the credentials themselves (unknown key, bad
+// signature, expired token), as opposed to ErrPermission, where it knows who is asking and says no.
+var ErrAuthentication = errors.New("authentication failed")
+
+// ErrPermission is returned when the credentials are valid but not allowed the operation.
+var ErrPermission = errors.New("permission denied")
+
 // MetaSHA256 is the object metadata key holding the hex sha256 of the object's bytes as stored, so that a
 // retry can tell its own earlier upload from someone else's object without downloading it.
 const MetaSHA256 = "walarchiver-sha256"

@@ -1,0 +1,130 @@
+//go:build integration
+
+package s3store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+)
+
+func open(t testing.TB, m *testservers.MinIO, mutate func(*s3store.Config)) *s3store.Store {
+	t.Helper()
+	cfg := s3store.Config{
+		Bucket:      "wal",
+		Endpoint:    m.URL,
+		CAFile:      m.CAFile,
+		Credentials: &s3store.Credentials{AccessKeyID: m.AccessKey, SecretAccessKey: m.SecretKey},
+		MaxAttempts: 1,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := s3store.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("s3store.New: %v", err)
+	}
+	return s
+}
+
+func TestConformanceMinIO(t *testing.T) {
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+	m.CreateBucket(t, "wal")
+	storetest.Run(t, storetest.Target{
+		Store:             open(t, m, func(c *s3store.Config) { c.ListPageSize = 7; c.MaxAttempts = 0 }),
+		ListPageSize:      7,
+		MissingBucket:     open(t, m, func(c *s3store.Config) { c.Bucket = "no-such-bucket" }),
+		MissingBucketName: "no-such-bucket",
+		BadCredentials: open(t, m, func(c *s3store.Config) {
+			c.Credentials = &s3store.Credentials{AccessKeyID: m.AccessKey, SecretAccessKey: "wrong-secret-key"}
+		}),
+	})
+}
+
+// TestEncryptionAndTags checks the headers the driver sends reach the object: SSE mode and URL-encoded tags.
+func TestEncryptionAndTags(t *testing.T) {
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+	m.CreateBucket(t, "wal")
+	ctx := context.Background()
+	for _, c := range []struct{ mode, key string }{{"AES256", ""}, {"aws:kms", testservers.MinIOKMSKey}} {
+		s := open(t, m, func(cfg *s3store.Config) { cfg.Encryption, cfg.KMSKeyID = c.mode, c.key })
+		key := "sse/" + strings.ReplaceAll(c.mode, ":", "-")
+		body, sum := storetest.Payload(1, 1<<20)
+		tags := map[string]string{"cluster": "pg-1", "odd": "a b=c/d:e@f+g.h_i-j"}
+		if err := s.Create(ctx, key, bytes.NewReader(body), int64(len(body)), store.PutOptions{Metadata: map[string]string{store.MetaSHA256: sum}, Tags: tags}); err != nil {
+			t.Fatalf("%s: Create: %v", c.mode, err)
+		}
+		head, err := m.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("wal"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(head.ServerSideEncryption) != c.mode {
+			t.Fatalf("object encrypted with %q, want %q", head.ServerSideEncryption, c.mode)
+		}
+		got, err := m.Client().GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("wal"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]string{}
+		for _, tag := range got.TagSet {
+			seen[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		if len(seen) != len(tags) || seen["cluster"] != "pg-1" || seen["odd"] != tags["odd"] {
+			t.Fatalf("tags = %v, want %v", seen, tags)
+		}
+	}
+}
+
+// TestPayloadHashIsVerified shows the sha256 metadata doubles as the signed payload hash: a body that does
+// not match it is refused by the service instead of being stored.
+func TestPayloadHashIsVerified(t *testing.T) {
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+	m.CreateBucket(t, "wal")
+	s := open(t, m, nil)
+	body, _ := storetest.Payload(1, 4096)
+	_, otherSum := storetest.Payload(2, 4096)
+	err := s.Create(context.Background(), "corrupt", bytes.NewReader(body), int64(len(body)), storetest.Meta(otherSum))
+	if err == nil || errors.Is(err, store.ErrExists) {
+		t.Fatalf("Create with a body not matching its sha256: got %v, want a refusal", err)
+	}
+	if _, err := s.Stat(context.Background(), "corrupt"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a refused body was stored: Stat = %v", err)
+	}
+}
+
+func TestPrivateCA(t *testing.T) {
+	now := time.Now()
+	ca, err := certs.NewCA("wal-archiver test CA", time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{CA: ca, Serving: serving})
+	m.CreateBucket(t, "wal")
+
+	trusted := open(t, m, nil)
+	if err := trusted.Put(context.Background(), "tls/probe", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	untrusted := open(t, m, func(c *s3store.Config) { c.CAFile = "" })
+	_, err = untrusted.List(context.Background(), "tls/")
+	if err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA file: got %v, want a certificate verification error", err)
+	}
+}

@@ -1,0 +1,250 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
+)
+
+// Config is everything `wal-archiver stream` needs.
+type Config struct {
+	// Conn is the libpq-style connection configuration; Run adds replication=true.
+	Conn *pgconn.Config
+	// Slot is the physical replication slot, created with RESERVE_WAL when missing.
+	Slot     string
+	SpoolDir string
+	Upload   UploaderConfig
+	// PartialInterval is how often the segment being written is uploaded as .partial (the RPO); 0 disables
+	// it, leaving only the final .partial at shutdown.
+	PartialInterval time.Duration
+	// StatusInterval is how often the spool is fsynced and the durable position confirmed to the server.
+	StatusInterval time.Duration
+	// PollInterval is how often a standby is asked whether it was promoted, and the wait between reconnects.
+	PollInterval time.Duration
+	// ShutdownTimeout bounds the final .partial upload and the draining of the upload queue on SIGTERM.
+	ShutdownTimeout time.Duration
+	Metrics         *metrics.Metrics
+	Log             logr.Logger
+}
+
+var slotName = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+
+// Archiver streams one PostgreSQL instance's WAL into the store.
+type Archiver struct {
+	cfg   Config
+	spool *Spool
+	up    *Uploader
+
+	segSize uint64
+	open    *openSegment
+	written uint64 // end of WAL written into the spool
+	flushed uint64 // end of WAL fsynced into the spool
+
+	mu         sync.Mutex
+	confirmed  uint64            // the flush position last confirmed to the server
+	capLSN     uint64            // never confirm past this (set by a conflict); 0: no cap
+	pending    map[string]uint64 // spooled segments not yet stored: name -> start LSN (0 until segSize is known)
+	partialEnd uint64            // end of WAL in the last .partial stored for the open segment
+	serverEnd  uint64
+	partialWG  sync.WaitGroup
+	partialOn  bool
+	openGen    uint64 // changes whenever the open segment does
+}
+
+// New checks the configuration.
+func New(cfg Config) (*Archiver, error) {
+	if !slotName.MatchString(cfg.Slot) {
+		return nil, fmt.Errorf("slot name %q: use 1 to 63 lower-case letters, digits and underscores, e.g. %q", cfg.Slot, "wal_archiver")
+	}
+	if cfg.Conn == nil {
+		return nil, errors.New("no PostgreSQL connection configuration")
+	}
+	if cfg.StatusInterval <= 0 {
+		cfg.StatusInterval = time.Second
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	cfg.Upload.Metrics, cfg.Upload.Log = cfg.Metrics, cfg.Log
+	conn := cfg.Conn.Copy()
+	if conn.RuntimeParams == nil {
+		conn.RuntimeParams = map[string]string{}
+	}
+	conn.RuntimeParams["replication"] = "true"
+	if conn.RuntimeParams["application_name"] == "" {
+		conn.RuntimeParams["application_name"] = "wal-archiver"
+	}
+	cfg.Conn = conn
+	return &Archiver{cfg: cfg, pending: map[string]uint64{}}, nil
+}
+
+// Run archives until ctx ends, then uploads the segment being written as .partial and drains the upload
+// queue (bounded by ShutdownTimeout). It returns nil after a clean shutdown.
+func (a *Archiver) Run(ctx context.Context) error {
+	sp, err := OpenSpool(a.cfg.SpoolDir)
+	if err != nil {
+		return err
+	}
+	a.spool = sp
+	upCtx, stopUploads := context.WithCancel(context.Background())
+	defer stopUploads()
+	results := make(chan Result, 16)
+	a.up = NewUploader(upCtx, a.cfg.Upload, sp, results)
+	go a.collect(results)
+
+	for _, f := range sp.Conflicts() {
+		key := a.cfg.Upload.Layout.Key(mustParse(f), a.cfg.Upload.Codec.Ext())
+		a.cfg.Metrics.Health.Conflict(key)
+		a.cfg.Log.Error(ErrConflict, "a refused file from an earlier run is still parked in the spool; confirmation stays capped before it",
+			"key", key, "spoolFile", f+extConflict)
+		a.noteConflict(mustParse(f))
+	}
+	files, err := sp.Pending()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		a.addPending(f)
+		a.up.Submit(f)
+	}
+	if len(files) > 0 {
+		a.cfg.Log.Info("uploading files left in the spool by an earlier run", "count", len(files))
+	}
+
+	for attempt := 0; ctx.Err() == nil; {
+		err := a.session(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, errStandby):
+			attempt = 0
+			a.sleep(ctx, a.cfg.PollInterval)
+		case err != nil:
+			a.cfg.Metrics.Primary.Set(0)
+			a.cfg.Metrics.Health.SetState(metrics.StateRetrying)
+			a.cfg.Metrics.Fail(metrics.ReasonStream)
+			wait := backoff(attempt, a.cfg.PollInterval)
+			attempt++
+			a.cfg.Log.Info("replication stopped, reconnecting", "error", err.Error(), "retryIn", wait.String())
+			a.sleep(ctx, wait)
+		}
+	}
+	a.cfg.Metrics.Primary.Set(0)
+	return a.shutdown()
+}
+
+var errStandby = errors.New("the server is a standby")
+
+func (a *Archiver) sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// shutdown stores what is in the spool, as far as the time budget allows: the open segment as .partial,
+// then the queue. What is left stays in the spool for the next start.
+func (a *Archiver) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	a.partialWG.Wait()
+	var err error
+	if a.open != nil {
+		if a.written > a.open.start {
+			if err = a.up.UploadPartial(ctx, a.open, a.written-a.open.start, a.segSize); err != nil {
+				err = fmt.Errorf("uploading the final .partial of %s: %w", a.open.name, err)
+			} else {
+				a.cfg.Log.Info("uploaded the segment being written as .partial", "segment", a.open.name.String(),
+					"upTo", layout.FormatLSN(a.written))
+			}
+		}
+		a.open.f.Close()
+	}
+	for !a.up.Idle() && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !a.up.Idle() {
+		a.cfg.Log.Info("shutdown budget spent; the rest stays in the spool and is uploaded at the next start")
+	}
+	return err
+}
+
+// collect applies upload results to the confirmation state.
+func (a *Archiver) collect(results <-chan Result) {
+	for r := range results {
+		switch {
+		case r.Err == nil:
+			a.mu.Lock()
+			delete(a.pending, r.File)
+			a.mu.Unlock()
+		case errors.Is(r.Err, ErrConflict):
+			a.noteConflict(r.Name)
+		}
+	}
+}
+
+// noteConflict caps confirmation: before a refused segment, or where it stands now for other files.
+func (a *Archiver) noteConflict(n layout.Name) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	at := a.confirmed
+	if n.Kind == layout.Segment && a.segSize != 0 {
+		at = n.SegNo(a.segSize) * a.segSize
+	}
+	if at == 0 {
+		at = 1 // before segSize is known: freeze at the slot's position once it is read
+	}
+	if a.capLSN == 0 || at < a.capLSN {
+		a.capLSN = at
+	}
+}
+
+func (a *Archiver) addPending(file string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n, err := layout.Parse(file)
+	if err != nil || n.Kind != layout.Segment {
+		return
+	}
+	a.pending[file] = 0
+	if a.segSize != 0 {
+		a.pending[file] = n.SegNo(a.segSize) * a.segSize
+	}
+}
+
+// archivedLSN is the position up to which WAL is in the store: before the oldest spooled segment, else
+// as far as the open segment's last .partial reached.
+func (a *Archiver) archivedLSN() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pos := a.written
+	if a.open != nil {
+		pos = max(a.open.start, a.partialEnd)
+	}
+	for f, start := range a.pending {
+		if start == 0 && a.segSize != 0 {
+			start = mustParse(f).SegNo(a.segSize) * a.segSize
+			a.pending[f] = start
+		}
+		if start != 0 && start < pos {
+			pos = start
+		}
+	}
+	return pos
+}
+
+func mustParse(file string) layout.Name {
+	n, _ := layout.Parse(file)
+	return n
+}

@@ -1,0 +1,175 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+)
+
+// resetTo prepares the spool to receive tli from start (a segment boundary). The spool may already hold
+// what is about to arrive again (after a reconnect or a crash); it is rewritten with identical bytes.
+func (a *Archiver) resetTo(tli uint32, start uint64) error {
+	if a.open != nil && (a.open.name.TLI != tli || a.open.start != start-start%a.segSize) {
+		if err := a.open.f.Sync(); err != nil {
+			return err
+		}
+		a.open.f.Close()
+		a.open = nil
+	}
+	a.written = start
+	return nil
+}
+
+// write puts WAL received at lsn into the spool, finishing every segment it completes.
+func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
+	if lsn != a.written {
+		return fmt.Errorf("the server sent WAL at %s but the spool ends at %s", layout.FormatLSN(lsn), layout.FormatLSN(a.written))
+	}
+	for len(data) > 0 {
+		if a.open == nil || a.open.name.TLI != tli || lsn < a.open.start || lsn >= a.open.start+a.segSize {
+			if a.open != nil {
+				a.open.f.Close()
+			}
+			o, err := a.spool.OpenSegment(layout.SegmentOf(tli, lsn, a.segSize), a.segSize)
+			if err != nil {
+				return fmt.Errorf("opening the spool file of %s: %w", layout.SegmentOf(tli, lsn, a.segSize), err)
+			}
+			a.open = o
+			a.mu.Lock()
+			a.partialEnd = 0
+			a.openGen++
+			a.mu.Unlock()
+		}
+		off := lsn - a.open.start
+		n := min(uint64(len(data)), a.segSize-off)
+		if _, err := a.open.f.WriteAt(data[:n], int64(off)); err != nil {
+			return fmt.Errorf("writing %s to the spool: %w", a.open.name, err)
+		}
+		lsn += n
+		data = data[n:]
+		a.written = lsn
+		if off+n == a.segSize {
+			if err := a.finish(a.open.name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finish makes the open segment durable under final and hands it to the uploader.
+func (a *Archiver) finish(final layout.Name) error {
+	o := a.open
+	a.open = nil
+	a.mu.Lock()
+	a.openGen++
+	a.mu.Unlock()
+	if err := a.spool.Finish(o, final); err != nil {
+		return fmt.Errorf("finishing %s in the spool: %w", final, err)
+	}
+	a.flushed = max(a.flushed, a.written)
+	a.addPending(final.String())
+	a.up.Submit(final.String())
+	return nil
+}
+
+// endTimeline stores the last, incomplete segment of a timeline as <segment>.partial, as PostgreSQL does
+// at promotion.
+func (a *Archiver) endTimeline(tli uint32) error {
+	if a.open == nil || a.open.name.TLI != tli {
+		return nil
+	}
+	if a.written > a.open.start {
+		return a.finish(a.open.name.AsPartial())
+	}
+	path := a.open.f.Name()
+	a.open.f.Close()
+	a.open = nil
+	return os.Remove(path)
+}
+
+// flush fsyncs the open segment: everything written is then durable.
+func (a *Archiver) flush() {
+	if a.open != nil && a.written > a.flushed {
+		if err := a.open.f.Sync(); err != nil {
+			a.cfg.Log.Error(err, "fsync of the spool failed; not confirming past the last durable position")
+			return
+		}
+	}
+	a.flushed = max(a.flushed, a.written)
+}
+
+func (a *Archiver) sendStatus(conn *pgconn.PgConn) error {
+	a.flush()
+	return a.sendStatusOnly(conn)
+}
+
+// sendStatusOnly confirms the durable position (never past a conflict, never backwards) and refreshes
+// the lag gauges.
+func (a *Archiver) sendStatusOnly(conn *pgconn.PgConn) error {
+	a.mu.Lock()
+	confirm := a.flushed
+	if a.capLSN != 0 && a.capLSN < confirm {
+		confirm = a.capLSN
+	}
+	confirm = max(confirm, a.confirmed)
+	a.confirmed = confirm
+	serverEnd := a.serverEnd
+	a.mu.Unlock()
+	if confirm == 0 {
+		return nil
+	}
+	err := pglogrepl.SendStandbyStatusUpdate(context.Background(), conn, pglogrepl.StandbyStatusUpdate{
+		WALWritePosition: pglogrepl.LSN(max(a.written, confirm)),
+		WALFlushPosition: pglogrepl.LSN(confirm),
+		WALApplyPosition: pglogrepl.LSN(confirm),
+	})
+	if err != nil {
+		return fmt.Errorf("sending the standby status: %w", err)
+	}
+	if serverEnd > 0 {
+		archived := a.archivedLSN()
+		a.cfg.Metrics.LagBytes.Set(float64(serverEnd - min(serverEnd, archived)))
+		a.cfg.Metrics.SlotRetainedBytes.Set(float64(serverEnd - min(serverEnd, confirm)))
+	}
+	return nil
+}
+
+// startPartial uploads the open segment as .partial in the background unless one is in flight or
+// nothing arrived since the last one.
+func (a *Archiver) startPartial() {
+	o := a.open
+	if o == nil || a.written <= o.start {
+		return
+	}
+	n := a.written - o.start
+	a.mu.Lock()
+	if a.partialOn || o.start+n <= a.partialEnd {
+		a.mu.Unlock()
+		return
+	}
+	a.partialOn = true
+	gen := a.openGen
+	a.mu.Unlock()
+	a.partialWG.Add(1)
+	go func() {
+		defer a.partialWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), max(a.cfg.PartialInterval, a.cfg.ShutdownTimeout))
+		defer cancel()
+		err := a.up.UploadPartial(ctx, o, n, a.segSize)
+		a.mu.Lock()
+		a.partialOn = false
+		if err == nil && a.openGen == gen {
+			a.partialEnd = o.start + n
+		}
+		a.mu.Unlock()
+		if err != nil && !os.IsNotExist(err) {
+			a.cfg.Log.Info("uploading the .partial segment failed; retrying at the next interval", "segment", o.name.String(), "error", err.Error())
+		}
+	}()
+}

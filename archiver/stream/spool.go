@@ -1,0 +1,173 @@
+package stream
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+)
+
+// The spool holds, on the PGDATA volume:
+//
+//	<segment>.open      the segment being received (pre-sized, zero tail)
+//	<segment>           a complete segment waiting for upload
+//	<segment>.partial   the last segment of a timeline that ended, waiting for upload as .partial
+//	<TLI>.history       a timeline history file waiting for upload
+//	<name>.conflict     a file the store refused because it holds different content; kept for a person
+//	tmp/                compressed copies being uploaded (removed at start)
+//
+// Files are written, fsynced and renamed into place with the directory fsynced, so whatever the archiver
+// confirmed to PostgreSQL survives a crash of the archiver, the pod or the node.
+const (
+	extOpen     = ".open"
+	extConflict = ".conflict"
+)
+
+// Spool is the spool directory.
+type Spool struct {
+	Dir string
+}
+
+// OpenSpool creates the directory if needed and clears leftovers of interrupted uploads.
+func OpenSpool(dir string) (*Spool, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		return nil, fmt.Errorf("spool directory %s: %w (it must be writable and on the PGDATA volume)", dir, err)
+	}
+	tmp, _ := filepath.Glob(filepath.Join(dir, "tmp", "*"))
+	for _, f := range tmp {
+		_ = os.Remove(f)
+	}
+	return &Spool{Dir: dir}, syncDir(dir)
+}
+
+func (s *Spool) path(name string) string { return filepath.Join(s.Dir, name) }
+
+// Pending lists the files waiting for upload (complete segments, .partial, .history) in archive order:
+// history files first, then by name.
+func (s *Spool) Pending() ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if n, err := layout.Parse(e.Name()); err == nil && n.Kind != layout.Backup {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		hi, hj := strings.HasSuffix(out[i], ".history"), strings.HasSuffix(out[j], ".history")
+		if hi != hj {
+			return hi
+		}
+		return out[i] < out[j]
+	})
+	return out, nil
+}
+
+// Conflicts lists files parked after a conflict.
+func (s *Spool) Conflicts() []string {
+	m, _ := filepath.Glob(filepath.Join(s.Dir, "*"+extConflict))
+	for i := range m {
+		m[i] = strings.TrimSuffix(filepath.Base(m[i]), extConflict)
+	}
+	return m
+}
+
+// WriteFile stores a small file (a timeline history) durably under name.
+func (s *Spool) WriteFile(name string, data []byte) error {
+	tmp := s.path("tmp/" + name + ".new")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.path(name)); err != nil {
+		return err
+	}
+	return syncDir(s.Dir)
+}
+
+// openSegment is the segment being received.
+type openSegment struct {
+	name  layout.Name
+	start uint64
+	f     *os.File
+}
+
+// OpenSegment opens (or reopens after a restart, to be rewritten from its start) the spool file of name,
+// sized to a whole segment so that a .partial cut from it is a valid segment file.
+func (s *Spool) OpenSegment(name layout.Name, segSize uint64) (*openSegment, error) {
+	p := s.path(name.String() + extOpen)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Truncate(int64(segSize)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syncDir(s.Dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &openSegment{name: name, start: name.SegNo(segSize) * segSize, f: f}, nil
+}
+
+// Finish fsyncs the open segment and renames it to final (the segment's name, or its .partial name
+// when its timeline ended), making it durable and visible to the uploader.
+func (s *Spool) Finish(o *openSegment, final layout.Name) error {
+	if err := o.f.Sync(); err != nil {
+		o.f.Close()
+		return err
+	}
+	if err := o.f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(s.path(o.name.String()+extOpen), s.path(final.String())); err != nil {
+		return err
+	}
+	return syncDir(s.Dir)
+}
+
+// Park renames a refused file so it is kept but no longer uploaded.
+func (s *Spool) Park(name string) error {
+	if err := os.Rename(s.path(name), s.path(name+extConflict)); err != nil {
+		return err
+	}
+	return syncDir(s.Dir)
+}
+
+// Remove deletes an uploaded file; losing the removal in a crash only causes an idempotent re-upload.
+func (s *Spool) Remove(name string) error {
+	err := os.Remove(s.path(name))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,61 @@
+# hack/tools/tools.mk — Makefile fragment for third-party binaries the tests
+# need. The root Makefile does `include hack/tools/tools.mk`.
+#
+# Everything is built or installed by hack/tools/install.sh into the
+# gitignored bin/ and skipped when already there (a stamp file
+# bin/.<name>.version records what was built), so depending on these targets
+# costs nothing after the first run.
+#
+# Only the Go module proxy, Debian's apt and npm are reachable here and in CI,
+# so setup-envtest's download of kube-apiserver/etcd is not tried: the control
+# plane is always built from the module proxy (about 4-5 minutes cold).
+#
+#   make tools           everything
+#   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS)
+#   make controller-gen  bin/controller-gen
+#   make test-services   bin/minio, bin/fake-gcs-server, bin/azurite, Debian PostgreSQL
+#   eval "$(make -s tools-env)"   exports the variables below into a shell
+
+TOOLS_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+TOOLS_ROOT := $(abspath $(TOOLS_DIR)/../..)
+TOOLS_BIN ?= $(TOOLS_ROOT)/bin
+TOOLS_INSTALL := TOOLS_BIN=$(TOOLS_BIN) $(TOOLS_ROOT)/hack/tools/install.sh
+
+# envtest (controller-runtime) finds kube-apiserver and etcd here.
+KUBEBUILDER_ASSETS ?= $(TOOLS_BIN)/k8s
+KUBE_APISERVER ?= $(KUBEBUILDER_ASSETS)/kube-apiserver
+ETCD ?= $(KUBEBUILDER_ASSETS)/etcd
+CONTROLLER_GEN ?= $(TOOLS_BIN)/controller-gen
+MINIO ?= $(TOOLS_BIN)/minio
+FAKE_GCS_SERVER ?= $(TOOLS_BIN)/fake-gcs-server
+AZURITE ?= $(TOOLS_BIN)/azurite/node_modules/.bin/azurite-blob
+# Debian's PostgreSQL (initdb, postgres, pg_ctl, pgbench, pg_receivewal, ...);
+# the highest installed major. Recursive on purpose: on a fresh machine it is
+# only there after `make test-services`.
+PG_BINDIR ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
+
+export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PG_BINDIR
+
+.PHONY: tools controlplane controller-gen test-services tools-env
+
+tools:
+	$(TOOLS_INSTALL) all
+
+controlplane:
+	$(TOOLS_INSTALL) controlplane
+
+controller-gen:
+	$(TOOLS_INSTALL) controller-gen
+
+test-services:
+	$(TOOLS_INSTALL) test-services
+
+tools-env:
+	@echo "export KUBEBUILDER_ASSETS='$(KUBEBUILDER_ASSETS)'"
+	@echo "export KUBE_APISERVER='$(KUBE_APISERVER)'"
+	@echo "export ETCD='$(ETCD)'"
+	@echo "export CONTROLLER_GEN='$(CONTROLLER_GEN)'"
+	@echo "export MINIO='$(MINIO)'"
+	@echo "export FAKE_GCS_SERVER='$(FAKE_GCS_SERVER)'"
+	@echo "export AZURITE='$(AZURITE)'"
+	@echo "export PG_BINDIR='$(PG_BINDIR)'"

@@ -1,0 +1,306 @@
+package admission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// DefaultMaxRequestBytes bounds the memory one review may take. The objects we admit are kilobytes, and
+// etcd refuses any object over 1.5 MiB, so even an UPDATE of two objects at that limit (object and
+// oldObject) fits in 3 MiB; a larger body is not from the API server. The port is reachable by any pod
+// unless a NetworkPolicy says otherwise, so the bound matters. controller-runtime allows 7 MiB.
+const DefaultMaxRequestBytes = 3 << 20
+
+// Type says what a route's handlers may answer.
+type Type int
+
+const (
+	// Validating routes allow or deny; a patch from their handler is a bug.
+	Validating Type = iota
+	// Mutating routes may also patch.
+	Mutating
+)
+
+func (t Type) String() string {
+	if t == Mutating {
+		return "mutating"
+	}
+	return "validating"
+}
+
+// Route binds a handler to a path and to the resource it admits there. Several routes may share a path,
+// one per resource, if they share a Type. A nil Handler declares the path and resource without serving
+// them yet: reviews for it are denied with a message saying so, which is clearer than a 404.
+type Route struct {
+	Path        string
+	Type        Type
+	Resource    schema.GroupVersionResource
+	SubResource string
+	Handler     Handler
+}
+
+// Options configure a Mux.
+type Options struct {
+	// MaxRequestBytes bounds a review's body; 0 means DefaultMaxRequestBytes.
+	MaxRequestBytes int64
+	// Metrics, if not nil, count and time every request.
+	Metrics *Metrics
+	// Logger gets one line per review at V(1), denials at V(0), internal errors as errors. It never gets
+	// object content: only uid, kind, namespace/name, operation and field paths.
+	Logger logr.Logger
+}
+
+// Mux answers admission reviews on the paths of its routes.
+type Mux struct {
+	opts  Options
+	paths map[string]*endpoint
+}
+
+type endpoint struct {
+	path     string
+	typ      Type
+	handlers map[resourceKey]Handler
+	served   string // the resources served, for the message about an unknown one
+}
+
+type resourceKey struct {
+	schema.GroupVersionResource
+	sub string
+}
+
+// NewMux checks the routes and builds the mux. Routes that contradict each other (the same path and
+// resource twice, or a path both validating and mutating) are an error.
+func NewMux(opts Options, routes ...Route) (*Mux, error) {
+	if opts.MaxRequestBytes <= 0 {
+		opts.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	m := &Mux{opts: opts, paths: map[string]*endpoint{}}
+	for _, r := range routes {
+		if !strings.HasPrefix(r.Path, "/") {
+			return nil, fmt.Errorf("route path %q must start with /", r.Path)
+		}
+		if r.Resource.Resource == "" || r.Resource.Version == "" {
+			return nil, fmt.Errorf("route %s must name a resource with its version", r.Path)
+		}
+		ep := m.paths[r.Path]
+		if ep == nil {
+			ep = &endpoint{path: r.Path, typ: r.Type, handlers: map[resourceKey]Handler{}}
+			m.paths[r.Path] = ep
+		}
+		if ep.typ != r.Type {
+			return nil, fmt.Errorf("route %s is both %s and %s", r.Path, ep.typ, r.Type)
+		}
+		key := resourceKey{r.Resource, r.SubResource}
+		if _, dup := ep.handlers[key]; dup {
+			return nil, fmt.Errorf("route %s has two handlers for %s", r.Path, resourceName(r.Resource, r.SubResource))
+		}
+		ep.handlers[key] = r.Handler
+		if ep.served != "" {
+			ep.served += ", "
+		}
+		ep.served += resourceName(r.Resource, r.SubResource)
+	}
+	return m, nil
+}
+
+// Paths lists the paths served, for registering them on an http.ServeMux.
+func (m *Mux) Paths() []string {
+	out := make([]string, 0, len(m.paths))
+	for p := range m.paths {
+		out = append(out, p)
+	}
+	return out
+}
+
+// ServeHTTP answers one review. Requests that cannot be read as a review get an HTTP 4xx; a review that
+// can be read always gets HTTP 200 with its verdict, because the API server only shows the user a denial's
+// message when the call itself succeeded.
+func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	m.opts.Metrics.enter()
+	defer m.opts.Metrics.leave()
+
+	ep := m.paths[r.URL.Path]
+	if ep == nil {
+		m.fail(w, r.URL.Path, start, -1, http.StatusNotFound, fmt.Sprintf("no admission webhook at %s", r.URL.Path))
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		m.fail(w, ep.path, start, -1, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: admission reviews are POSTed", r.Method))
+		return
+	}
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != jsonContentType {
+		m.fail(w, ep.path, start, -1, http.StatusUnsupportedMediaType,
+			fmt.Sprintf("content type %q not supported: admission reviews are sent as %s", r.Header.Get("Content-Type"), jsonContentType))
+		return
+	}
+	limit := m.opts.MaxRequestBytes
+	if r.ContentLength > limit {
+		m.fail(w, ep.path, start, int(r.ContentLength), http.StatusRequestEntityTooLarge, tooLarge(r.ContentLength, limit))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tl *http.MaxBytesError
+		if errors.As(err, &tl) {
+			m.fail(w, ep.path, start, len(body), http.StatusRequestEntityTooLarge, tooLarge(-1, limit))
+			return
+		}
+		m.fail(w, ep.path, start, len(body), http.StatusBadRequest, fmt.Sprintf("reading the request body: %v", err))
+		return
+	}
+	review, err := DecodeReview(body)
+	if err != nil {
+		code := http.StatusBadRequest
+		var re *ReviewError
+		if errors.As(err, &re) {
+			code = re.Code
+		}
+		m.fail(w, ep.path, start, len(body), code, err.Error())
+		return
+	}
+
+	resp, verdict, cause := m.admit(withTimeout(r), ep, review.Request)
+	out, err := EncodeReview(review, resp)
+	if err != nil {
+		// Only a handler's Result can make encoding fail (e.g. a Status with an unencodable detail).
+		cause, verdict = fmt.Errorf("encoding the response: %w", err), VerdictError
+		st := internalStatus(review.Request)
+		out, _ = EncodeReview(review, &admissionv1.AdmissionResponse{Result: &st})
+	}
+	w.Header().Set("Content-Type", jsonContentType)
+	_, _ = w.Write(out)
+
+	req := review.Request
+	elapsed := time.Since(start)
+	m.opts.Metrics.observe(ep.path, metricResource(req), string(req.Operation), verdict, len(body), elapsed)
+	m.log(ep, req, resp, verdict, cause, elapsed)
+}
+
+// admit dispatches req and turns the handler's Result into a response. cause is the internal error to log.
+func (m *Mux) admit(ctx context.Context, ep *endpoint, req *admissionv1.AdmissionRequest) (resp *admissionv1.AdmissionResponse, verdict string, cause error) {
+	gvr := schema.GroupVersionResource(req.Resource)
+	h, known := ep.handlers[resourceKey{gvr, req.SubResource}]
+	switch {
+	case !known:
+		// The webhook configuration's rules send this path something it does not serve: deny, naming both,
+		// so whoever wrote the rules sees the mismatch.
+		st := statusFor(http.StatusBadRequest, fmt.Sprintf("%s admits %s, not %s: check the webhook configuration's rules",
+			ep.path, ep.served, resourceName(gvr, req.SubResource)))
+		return &admissionv1.AdmissionResponse{UID: req.UID, Result: &st}, VerdictError, nil
+	case h == nil:
+		st := statusFor(http.StatusNotImplemented, fmt.Sprintf("%s is declared but this build of objectstore-webhook has no handler for %s",
+			ep.path, resourceName(gvr, req.SubResource)))
+		return &admissionv1.AdmissionResponse{UID: req.UID, Result: &st}, VerdictError, nil
+	}
+	result := safeAdmit(ctx, h, req)
+	resp, verdict = respond(req, result, ep.typ == Mutating)
+	switch {
+	case result.Err != nil:
+		cause = result.Err
+	case verdict == VerdictError:
+		cause = fmt.Errorf("handler returned a patch that a %s route cannot send (%d bytes)", ep.typ, len(result.Patch))
+	}
+	return resp, verdict, cause
+}
+
+// safeAdmit keeps a panicking handler from taking the connection (and, in tests, the process) with it.
+func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Err: fmt.Errorf("handler panicked: %v\n%s", p, debug.Stack())}
+		}
+	}()
+	return h.Admit(ctx, req)
+}
+
+// withTimeout honours the ?timeout= the API server adds to every webhook call: past it, the API server has
+// already applied the failure policy, so work on the review is wasted.
+func withTimeout(r *http.Request) context.Context {
+	ctx := r.Context()
+	if t := r.URL.Query().Get("timeout"); t != "" {
+		if d, err := time.ParseDuration(t); err == nil && d > 0 {
+			ctx, cancel := context.WithTimeout(ctx, d)
+			// The request's context ends with the request; the timer goes with it.
+			context.AfterFunc(r.Context(), cancel)
+			return ctx
+		}
+	}
+	return ctx
+}
+
+func (m *Mux) fail(w http.ResponseWriter, path string, start time.Time, size, code int, message string) {
+	w.Header().Set("Content-Type", jsonContentType)
+	w.WriteHeader(code)
+	_, _ = w.Write(errorReview(code, message))
+	m.opts.Metrics.observe(path, "", "", VerdictMalformed, size, time.Since(start))
+	m.opts.Logger.V(1).Info("admission request refused", "webhook", path, "code", code, "reason", message)
+}
+
+func (m *Mux) log(ep *endpoint, req *admissionv1.AdmissionRequest, resp *admissionv1.AdmissionResponse, verdict string, cause error, elapsed time.Duration) {
+	log := m.opts.Logger.WithValues("webhook", ep.path, "uid", req.UID, "kind", req.Kind.Kind,
+		"object", objectRef(req), "operation", req.Operation)
+	switch verdict {
+	case VerdictError:
+		if cause != nil {
+			log.Error(cause, "admission failed", "elapsed", elapsed)
+			return
+		}
+		log.Info("admission refused", "reason", resp.Result.Message)
+	case VerdictDenied:
+		kv := []any{"code", resp.Result.Code, "elapsed", elapsed}
+		if d := resp.Result.Details; d != nil && len(d.Causes) > 0 {
+			fields := make([]string, 0, len(d.Causes))
+			for _, c := range d.Causes {
+				fields = append(fields, c.Field+" ("+string(c.Type)+")")
+			}
+			kv = append(kv, "fields", fields)
+		} else {
+			kv = append(kv, "reason", resp.Result.Reason)
+		}
+		log.Info("admission denied", kv...)
+	default:
+		log.V(1).Info("admission answered", "verdict", verdict, "warnings", len(resp.Warnings),
+			"patchBytes", len(resp.Patch), "elapsed", elapsed)
+	}
+}
+
+func tooLarge(size, limit int64) string {
+	if size < 0 {
+		return fmt.Sprintf("request body larger than the %d-byte limit (--max-request-bytes)", limit)
+	}
+	return fmt.Sprintf("request body of %d bytes is larger than the %d-byte limit (--max-request-bytes)", size, limit)
+}
+
+// resourceName is how messages name a resource: group/version/resource[/subresource].
+func resourceName(gvr schema.GroupVersionResource, sub string) string {
+	s := gvr.Version + "/" + gvr.Resource
+	if gvr.Group != "" {
+		s = gvr.Group + "/" + s
+	}
+	if sub != "" {
+		s += "/" + sub
+	}
+	return s
+}
+
+// metricResource is the resource label: the resource and subresource, which within one webhook path is
+// unambiguous and keeps the label short.
+func metricResource(req *admissionv1.AdmissionRequest) string {
+	if req.SubResource != "" {
+		return req.Resource.Resource + "/" + req.SubResource
+	}
+	return req.Resource.Resource
+}

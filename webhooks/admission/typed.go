@@ -1,0 +1,52 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	kjson "sigs.k8s.io/json"
+)
+
+// ValidateFunc adapts a pure validation function over a typed object to a Handler, so that a rule package
+// stays free of the transport. fn gets old == nil on CREATE and both objects on UPDATE; it must not modify
+// them. DELETE and CONNECT are allowed without calling fn: the rules judge what an object becomes, and a
+// webhook that can refuse a deletion can make an object impossible to remove.
+//
+// An object that does not decode as T is denied with 400 and the decoder's reason: the API server only
+// sends what passed its own schema, so this is a misrouted review, not a user error to explain in detail.
+func ValidateFunc[T any](fn func(ctx context.Context, old, obj *T) (field.ErrorList, []string)) Handler {
+	return HandlerFunc(func(ctx context.Context, req *admissionv1.AdmissionRequest) Result {
+		if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+			return Result{}
+		}
+		obj := new(T)
+		if err := DecodeObject(req.Object.Raw, obj); err != nil {
+			return Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid %s: %v", req.Kind.Kind, err))
+		}
+		var old *T
+		if req.Operation == admissionv1.Update {
+			old = new(T)
+			if err := DecodeObject(req.OldObject.Raw, old); err != nil {
+				return Deny(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a valid %s: %v", req.Kind.Kind, err))
+			}
+		}
+		errs, warnings := fn(ctx, old, obj)
+		return Result{Errors: errs, Warnings: warnings}
+	})
+}
+
+// DecodeObject decodes an object of a review into into, matching keys case-sensitively as the API server
+// does. Unknown fields are ignored: the API server has already pruned or accepted them. An empty raw is an
+// error, since every CREATE and UPDATE carries its object.
+func DecodeObject(raw []byte, into any) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("the object is missing")
+	}
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, into); err != nil {
+		return fmt.Errorf("%s", jsonErrorText(err))
+	}
+	return nil
+}

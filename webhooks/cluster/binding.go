@@ -1,0 +1,102 @@
+package cluster
+
+import (
+	"strings"
+
+	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
+)
+
+// Binding is which ObjectStore a Cluster archives to, and under which server name.
+type Binding struct {
+	// Store is the ObjectStore's name, in the Cluster's namespace.
+	Store string
+	// ServerName is the folder under the store's destination path.
+	ServerName string
+	// Upstream is true when the Cluster uses the Barman Cloud Plugin: its identity is wired like ours,
+	// but the plugin runs its own sidecar, so no archiver is ever injected.
+	Upstream bool
+}
+
+// BindingOf returns the Cluster's binding, and false when the Cluster archives to no ObjectStore that
+// objectstore-webhook knows about. Our annotation wins over the plugin's parameters.
+func BindingOf(c *cnpgv1.Cluster) (Binding, bool) {
+	var b Binding
+	plugin, upstream := c.UsesBarmanCloudPlugin()
+	if upstream {
+		b.Upstream = true
+		b.Store = plugin.Parameters[contract.UpstreamPluginObjectStoreParam]
+		b.ServerName = plugin.Parameters[contract.UpstreamPluginServerNameParam]
+	}
+	if name := c.Annotations[contract.ClusterObjectStore]; name != "" {
+		b.Store = name
+		b.ServerName = ""
+	}
+	if b.Store == "" {
+		return Binding{}, false
+	}
+	if name, ok := c.Annotations[contract.ClusterServerName]; ok {
+		b.ServerName = name
+	}
+	if b.ServerName == "" {
+		b.ServerName = c.Name
+	}
+	return b, true
+}
+
+// Identity is the cloud identity an ObjectStore is reached with, from its annotations, kept only for the
+// credential mode the store actually uses (a role ARN on a store with access keys would be ignored by the
+// archiver and only confuse the EKS webhook).
+type Identity struct {
+	AWSRoleARN        string
+	GCPServiceAccount string
+	AzureClientID     string
+	AzureTenantID     string
+}
+
+// Empty reports whether no identity is declared.
+func (i Identity) Empty() bool { return i == Identity{} }
+
+// IdentityOf returns the identity the store declares for the credential mode it uses.
+func IdentityOf(store *barmanv1.ObjectStore) Identity {
+	var id Identity
+	if store == nil {
+		return id
+	}
+	conf := store.Spec.Configuration
+	ann := store.Annotations
+	if conf.AWS != nil && conf.AWS.InheritFromIAMRole {
+		id.AWSRoleARN = strings.TrimSpace(ann[contract.StoreAWSRoleARN])
+	}
+	if conf.Google != nil && conf.Google.GKEEnvironment {
+		id.GCPServiceAccount = strings.TrimSpace(ann[contract.StoreGCPServiceAccount])
+	}
+	if conf.Azure != nil && (conf.Azure.InheritFromAzureAD || conf.Azure.UseDefaultAzureCredentials) {
+		id.AzureClientID = strings.TrimSpace(ann[contract.StoreAzureClientID])
+		if id.AzureClientID != "" {
+			id.AzureTenantID = strings.TrimSpace(ann[contract.StoreAzureTenantID])
+		}
+	}
+	return id
+}
+
+// saAnnotations returns the ServiceAccount annotations the identity needs, in a stable order.
+func (i Identity) saAnnotations() []entry {
+	var out []entry
+	if i.AWSRoleARN != "" {
+		out = append(out, entry{contract.AWSRoleARNAnnotation, i.AWSRoleARN})
+	}
+	if i.GCPServiceAccount != "" {
+		out = append(out, entry{contract.GCPServiceAccountAnnotation, i.GCPServiceAccount})
+	}
+	if i.AzureClientID != "" {
+		out = append(out, entry{contract.AzureClientIDAnnotation, i.AzureClientID})
+		if i.AzureTenantID != "" {
+			out = append(out, entry{contract.AzureTenantIDAnnotation, i.AzureTenantID})
+		}
+	}
+	return out
+}
+
+type entry struct{ key, value string }

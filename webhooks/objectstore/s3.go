@@ -1,0 +1,66 @@
+package objectstore
+
+import (
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+)
+
+// s3Path checks s3://bucket/prefix. With an endpointURL the store is S3-compatible: AWS's reserved names
+// are not checked and uppercase, '_' and odd lengths warn, since some of those stores accept them.
+func (v *validator) s3Path(dest string, compatible bool) {
+	rest := dest[len("s3://"):]
+	bucket, prefix, _ := strings.Cut(rest, "/")
+	if bucket == "" {
+		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write s3://bucket/path"))
+		return
+	}
+	problem, tolerated := s3Bucket(bucket, compatible)
+	switch {
+	case problem == "":
+	case tolerated && compatible:
+		v.warn(pathDest, "bucket "+q(bucket, maxNameInMessage)+" breaks AWS naming; S3-compatible stores may refuse it")
+	default:
+		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket name is invalid: "+problem))
+	}
+	v.prefixPath(prefix)
+}
+
+// s3Credentials checks the combinations barman-cloud defines: both keys or neither, and exactly one of
+// keys and inheritFromIAMRole.
+func (v *validator) s3Credentials(c *v1.S3Credentials) {
+	hasID, hasSecret := c.AccessKeyIDReference != nil, c.SecretAccessKeyReference != nil
+	switch {
+	case hasID && !hasSecret:
+		v.deny(field.Required(pathS3SecretKey, "set secretAccessKey together with accessKeyId"))
+	case hasSecret && !hasID:
+		v.deny(field.Required(pathS3AccessKey, "set accessKeyId together with secretAccessKey"))
+	case !hasID && !c.InheritFromIAMRole:
+		v.deny(field.Required(pathS3, "set accessKeyId and secretAccessKey, or inheritFromIAMRole: true"))
+	}
+	if (hasID || hasSecret) && c.InheritFromIAMRole {
+		v.deny(field.Forbidden(pathS3IAMRole, "cannot be combined with accessKeyId and secretAccessKey; use one method"))
+	}
+	if c.InheritFromIAMRole {
+		if c.RegionReference != nil {
+			v.warn(pathS3Region, "ignored with inheritFromIAMRole; set AWS_REGION in the sidecar env instead")
+		}
+		if c.SessionToken != nil {
+			v.warn(pathS3SessionToken, "ignored with inheritFromIAMRole, which brings its own session")
+		}
+	}
+	if c.AccessKeyIDReference != nil {
+		v.secretRef(pathS3AccessKey, c.AccessKeyIDReference, "access key ID")
+	}
+	if c.SecretAccessKeyReference != nil {
+		v.secretRef(pathS3SecretKey, c.SecretAccessKeyReference, "secret access key")
+	}
+	if c.RegionReference != nil {
+		v.secretRef(pathS3Region, c.RegionReference, "region")
+	}
+	if c.SessionToken != nil {
+		v.secretRef(pathS3SessionToken, c.SessionToken, "session token")
+	}
+}

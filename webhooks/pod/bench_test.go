@@ -1,0 +1,60 @@
+package pod
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// BenchmarkInject measures one pod through decode, lookups, plan and patch: what the webhook does per
+// review, minus the HTTP and AdmissionReview envelope.
+//
+//	go test ./webhooks/pod -run '^$' -bench Inject -benchmem
+func BenchmarkInject(b *testing.B) {
+	raw, set := loadCase(b, "testdata/s3-keys.yaml")
+	big := bigPod(b, raw, 2000, 50)
+	for _, bc := range []struct {
+		name string
+		pod  []byte
+	}{{"instance-pod", raw}, {"2000-env-50-containers", big}} {
+		b.Run(bc.name, func(b *testing.B) {
+			injector := &Injector{Lookup: set, Options: testOptions("bench")}
+			b.SetBytes(int64(len(bc.pod)))
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := injector.Inject(context.Background(), "db", bc.pod)
+				if err != nil || len(res.Patch) == 0 {
+					b.Fatalf("no patch: %v %v", err, res.Failure)
+				}
+			}
+		})
+	}
+}
+
+// bigPod is the instance pod with env environment variables on its postgres container and containers
+// containers in all, each with a few env vars and mounts: Istio's pathological benchmark, widened.
+func bigPod(tb testing.TB, raw []byte, env, containers int) []byte {
+	tb.Helper()
+	var p corev1.Pod
+	if err := json.Unmarshal(raw, &p); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range env {
+		p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env,
+			corev1.EnvVar{Name: fmt.Sprintf("VAR_%d", i), Value: fmt.Sprintf("value-%d", i)})
+	}
+	for i := len(p.Spec.Containers); i < containers; i++ {
+		c := *p.Spec.Containers[0].DeepCopy()
+		c.Name = fmt.Sprintf("extra-%d", i)
+		c.Env = c.Env[:3]
+		p.Spec.Containers = append(p.Spec.Containers, c)
+	}
+	out, err := json.Marshal(&p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}

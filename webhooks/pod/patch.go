@@ -1,0 +1,69 @@
+package pod
+
+import (
+	"encoding/json"
+
+	"gomodules.xyz/jsonpatch/v2"
+
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
+)
+
+// Patch writes Additions as JSON-patch add operations on the pod as submitted (described by its Shape):
+// an absent array or map is added whole at its own path, an existing one is appended to (`/-`) or gets one
+// escaped key per entry. Nothing is replaced or removed, so fields this build of k8s.io/api does not know
+// survive (kops #16802, Azure WI #1751).
+func Patch(s Shape, add Additions) []jsonpatch.Operation {
+	if add.Empty() {
+		return nil
+	}
+	var ops []jsonpatch.Operation
+	if len(add.Annotations) > 0 {
+		present := 0
+		if s.Metadata {
+			present = 1
+			if s.Annotations {
+				present = 2
+			}
+		}
+		ops = append(ops, cluster.AddEntries([]string{"metadata", "annotations"}, present, add.Annotations)...)
+	}
+	if !s.Spec && (len(add.InitContainers) > 0 || len(add.Containers) > 0 || len(add.Volumes) > 0) {
+		spec := map[string]any{}
+		if len(add.InitContainers) > 0 {
+			spec["initContainers"] = add.InitContainers
+		}
+		if len(add.Containers) > 0 {
+			spec["containers"] = add.Containers
+		}
+		if len(add.Volumes) > 0 {
+			spec["volumes"] = add.Volumes
+		}
+		return append(ops, jsonpatch.NewOperation("add", "/spec", spec))
+	}
+	if e := add.encoded; e != nil {
+		// The same values, already in JSON.
+		one := []json.RawMessage{e.container}
+		if len(add.InitContainers) > 0 {
+			ops = appendAll(ops, "/spec/initContainers", s.InitContainers, one)
+		} else {
+			ops = appendAll(ops, "/spec/containers", s.Containers, one)
+		}
+		return appendAll(ops, "/spec/volumes", s.Volumes, e.volumes)
+	}
+	ops = appendAll(ops, "/spec/initContainers", s.InitContainers, add.InitContainers)
+	ops = appendAll(ops, "/spec/containers", s.Containers, add.Containers)
+	return appendAll(ops, "/spec/volumes", s.Volumes, add.Volumes)
+}
+
+func appendAll[T any](ops []jsonpatch.Operation, path string, exists bool, items []T) []jsonpatch.Operation {
+	if len(items) == 0 {
+		return ops
+	}
+	if !exists {
+		return append(ops, jsonpatch.NewOperation("add", path, items))
+	}
+	for _, item := range items {
+		ops = append(ops, jsonpatch.NewOperation("add", path+"/-", item))
+	}
+	return ops
+}

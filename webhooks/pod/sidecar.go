@@ -1,0 +1,280 @@
+package pod
+
+import (
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
+)
+
+// Provider names, the values of contract.Provider.
+const (
+	ProviderS3     = "s3"
+	ProviderAzure  = "azure"
+	ProviderGoogle = "google"
+)
+
+// PostgreSQLPort is where CloudNativePG's PostgreSQL listens; the archiver shares the pod's network.
+const PostgreSQLPort = "5432"
+
+// secretMode keeps mounted secrets unreadable by other users. 0440 and not 0400: files in a secret volume
+// belong to root, and the archiver (non-root) reads them through the fsGroup CloudNativePG sets; libpq
+// accepts a root-owned key that is group-readable.
+const secretMode int32 = 0o440
+
+// sidecar accumulates the archiver's env, mounts and volumes.
+type sidecar struct {
+	env     []corev1.EnvVar
+	mounts  []corev1.VolumeMount
+	volumes []corev1.Volume
+	args    []string
+	conf    barmanv1.InstanceSidecarConfiguration
+}
+
+func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) (*sidecar, error) {
+	conf := store.Spec.Configuration
+	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration}
+	s.env = append(s.env,
+		fieldEnv(contract.EnvPodName, "metadata.name"),
+		fieldEnv(contract.EnvNamespace, "metadata.namespace"),
+		value(contract.EnvClusterName, c.Name),
+	)
+	if conf.DestinationPath == "" {
+		return nil, broken(store, "spec.configuration.destinationPath is empty")
+	}
+	provider, err := providerOf(store)
+	if err != nil {
+		return nil, err
+	}
+	s.setting(contract.DestinationPath, conf.DestinationPath)
+	s.setting(contract.ServerName, b.ServerName)
+	s.setting(contract.Provider, provider)
+	s.setting(contract.EndpointURL, conf.EndpointURL)
+	if ca := conf.EndpointCA; ca != nil {
+		if err := checkRef(store, "spec.configuration.endpointCA", ca); err != nil {
+			return nil, err
+		}
+		s.secretFile(contract.VolumeEndpointCA, contract.MountEndpointCA, ca, "ca.crt")
+		s.setting(contract.EndpointCAFile, contract.FileEndpointCA)
+	}
+	if w := conf.Wal; w != nil {
+		s.setting(contract.Compression, string(w.Compression))
+		s.setting(contract.Encryption, string(w.Encryption))
+	}
+	s.setting(contract.Tags, jsonObject(conf.Tags))
+	s.setting(contract.HistoryTags, jsonObject(conf.HistoryTags))
+	s.setting(contract.SlotName, contract.DefaultSlotName)
+	s.setting(contract.SpoolDir, contract.DefaultSpoolDir)
+	s.setting(contract.ListenAddress, contract.DefaultListenAddress)
+	s.setting(contract.LogLevel, s.conf.LogLevel)
+	if err := s.credentials(store); err != nil {
+		return nil, err
+	}
+	s.replication(c)
+	s.args = append(s.args, s.conf.AdditionalContainerArgs...)
+	return s, nil
+}
+
+func providerOf(store *barmanv1.ObjectStore) (string, error) {
+	conf := store.Spec.Configuration
+	var found []string
+	if conf.AWS != nil {
+		found = append(found, ProviderS3)
+	}
+	if conf.Azure != nil {
+		found = append(found, ProviderAzure)
+	}
+	if conf.Google != nil {
+		found = append(found, ProviderGoogle)
+	}
+	if len(found) != 1 {
+		return "", &Failure{ReasonUnsupportedStore, fmt.Sprintf(
+			"ObjectStore %q must set exactly one of s3Credentials, azureCredentials, googleCredentials (has %d)",
+			store.Name, len(found))}
+	}
+	return found[0], nil
+}
+
+// secretEnv is an environment variable taken from a Secret the store references.
+type secretEnv struct {
+	env, field string
+	ref        *barmanv1.SecretKeySelector
+}
+
+// credentials passes the store's Secret references as secretKeyRef env (or files), so the archiver needs
+// no Kubernetes API rights to read them.
+func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
+	conf := store.Spec.Configuration
+	var refs []secretEnv
+	switch {
+	case conf.AWS != nil:
+		a := conf.AWS
+		if a.InheritFromIAMRole {
+			s.setting(contract.S3IAMRole, "true")
+		} else {
+			refs = append(refs,
+				secretEnv{contract.EnvAWSAccessKeyID, "s3Credentials.accessKeyId", a.AccessKeyIDReference},
+				secretEnv{contract.EnvAWSSecretAccessKey, "s3Credentials.secretAccessKey", a.SecretAccessKeyReference},
+				secretEnv{contract.EnvAWSSessionToken, "s3Credentials.sessionToken", a.SessionToken})
+		}
+		refs = append(refs, secretEnv{contract.EnvAWSRegion, "s3Credentials.region", a.RegionReference})
+	case conf.Azure != nil:
+		a := conf.Azure
+		switch {
+		case a.UseDefaultAzureCredentials:
+			s.setting(contract.AzureCredential, "default")
+		case a.InheritFromAzureAD:
+			s.setting(contract.AzureCredential, "managed-identity")
+		default:
+			refs = append(refs,
+				secretEnv{contract.EnvAzureConnectionString, "azureCredentials.connectionString", a.ConnectionString},
+				secretEnv{contract.EnvAzureStorageAccount, "azureCredentials.storageAccount", a.StorageAccount},
+				secretEnv{contract.EnvAzureStorageKey, "azureCredentials.storageKey", a.StorageKey},
+				secretEnv{contract.EnvAzureSASToken, "azureCredentials.storageSasToken", a.StorageSasToken})
+		}
+	case conf.Google != nil:
+		if ref := conf.Google.ApplicationCredentials; ref != nil {
+			if err := checkRef(store, "spec.configuration.googleCredentials.applicationCredentials", ref); err != nil {
+				return err
+			}
+			s.secretFile(contract.VolumeGoogle, contract.MountGoogle, ref, "credentials.json")
+			s.env = append(s.env, value(contract.EnvGoogleCredentials, contract.FileGoogle))
+		}
+	}
+	for _, r := range refs {
+		if r.ref == nil {
+			continue
+		}
+		if err := checkRef(store, "spec.configuration."+r.field, r.ref); err != nil {
+			return err
+		}
+		s.env = append(s.env, corev1.EnvVar{Name: r.env, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: r.ref.Name},
+				Key:                  r.ref.Key,
+			}}})
+	}
+	return nil
+}
+
+// replication lets the archiver connect to the local PostgreSQL as streaming_replica with the Cluster's
+// client certificate, verifying the server against the Cluster's CA.
+func (s *sidecar) replication(c *cnpgv1.Cluster) {
+	s.env = append(s.env,
+		value(contract.EnvPGHost, "localhost"),
+		value(contract.EnvPGPort, PostgreSQLPort),
+		value(contract.EnvPGUser, contract.ReplicationUser),
+		value(contract.EnvPGSSLMode, "verify-ca"),
+		value(contract.EnvPGSSLCert, contract.FileReplicationCrt),
+		value(contract.EnvPGSSLKey, contract.FileReplicationKey),
+		value(contract.EnvPGSSLRootCert, contract.FileServerCA),
+	)
+	s.secretVolume(contract.VolumeReplication, contract.MountReplication, c.ReplicationTLSSecret(),
+		corev1.KeyToPath{Key: "tls.crt", Path: "tls.crt"}, corev1.KeyToPath{Key: "tls.key", Path: "tls.key"})
+	s.secretVolume(contract.VolumeServerCA, contract.MountServerCA, c.ServerCASecret(),
+		corev1.KeyToPath{Key: "ca.crt", Path: "ca.crt"})
+}
+
+func (s *sidecar) secretFile(volume, mount string, ref *barmanv1.SecretKeySelector, file string) {
+	s.secretVolume(volume, mount, ref.Name, corev1.KeyToPath{Key: ref.Key, Path: file})
+}
+
+func (s *sidecar) secretVolume(volume, mount, secret string, items ...corev1.KeyToPath) {
+	s.volumes = append(s.volumes, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{
+		Secret: &corev1.SecretVolumeSource{SecretName: secret, Items: items, DefaultMode: ptr.To(secretMode)}}})
+	s.mounts = append(s.mounts, corev1.VolumeMount{Name: volume, MountPath: mount, ReadOnly: true})
+}
+
+// setting adds a wal-archiver setting; empty values are left to the archiver's defaults.
+func (s *sidecar) setting(st contract.Setting, v string) {
+	if v != "" {
+		s.env = append(s.env, value(st.Env, v))
+	}
+}
+
+// build returns the container and the volumes it needs. The store's env comes last and replaces ours of
+// the same name, so that a user can override a setting without a duplicate variable.
+func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
+	env := s.env
+	for _, e := range s.conf.Env {
+		replaced := false
+		for i := range env {
+			if env[i].Name == e.Name {
+				env[i] = *e.DeepCopy()
+				replaced = true
+			}
+		}
+		if !replaced {
+			env = append(env, *e.DeepCopy())
+		}
+	}
+	mounts := append([]corev1.VolumeMount{
+		{Name: PGDataVolume, MountPath: contract.PGDataMount},
+		{Name: contract.VolumeTmp, MountPath: contract.MountTmp},
+	}, s.mounts...)
+	volumes := append([]corev1.Volume{
+		{Name: contract.VolumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}, s.volumes...)
+	health := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: "/healthz", Port: intstr.FromInt32(contract.DefaultPort)}}
+	c := corev1.Container{
+		Name:            contract.SidecarName,
+		Image:           opts.Image,
+		ImagePullPolicy: opts.PullPolicy,
+		Command:         []string{"wal-archiver", "stream"},
+		Args:            s.args,
+		Env:             env,
+		Ports: []corev1.ContainerPort{{
+			Name: "archiver-http", ContainerPort: contract.DefaultPort, Protocol: corev1.ProtocolTCP}},
+		Resources:    *s.conf.Resources.DeepCopy(),
+		VolumeMounts: mounts,
+		StartupProbe: &corev1.Probe{ProbeHandler: health, PeriodSeconds: 2, FailureThreshold: 30,
+			TimeoutSeconds: 5},
+		LivenessProbe: &corev1.Probe{ProbeHandler: health, PeriodSeconds: 10, FailureThreshold: 3,
+			TimeoutSeconds: 5},
+		SecurityContext: &corev1.SecurityContext{
+			RunAsNonRoot:             ptr.To(true),
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			AllowPrivilegeEscalation: ptr.To(false),
+			Privileged:               ptr.To(false),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+			SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+	}
+	return c, volumes
+}
+
+func checkRef(store *barmanv1.ObjectStore, field string, ref *barmanv1.SecretKeySelector) error {
+	if ref.Name == "" || ref.Key == "" {
+		return broken(store, field+" must name a Secret and a key")
+	}
+	return nil
+}
+
+func broken(store *barmanv1.ObjectStore, msg string) error {
+	return &Failure{ReasonBrokenReference, fmt.Sprintf("ObjectStore %q: %s", store.Name, msg)}
+}
+
+func value(name, v string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: v} }
+
+func fieldEnv(name, path string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+		FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}}
+}
+
+// jsonObject renders tags as the JSON object wal-archiver reads; empty for no tags.
+func jsonObject(tags map[string]string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(tags) // map[string]string always marshals, with sorted keys
+	return string(b)
+}
