@@ -103,6 +103,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if c.reaper, err = startReaper(); err != nil {
 		return nil, err
 	}
+	if err := c.reaper.removeDir(c.dir); err != nil {
+		return nil, err
+	}
 
 	c.progress("starting etcd and kube-apiserver from %s", opts.AssetsDir)
 	if err := c.startControlPlane(); err != nil {

@@ -9,20 +9,24 @@ import (
 	"syscall"
 )
 
-// reaperScript kills the process groups it was told about once its stdin closes without a final "exit" line.
+// reaperScript kills the process groups it was told about, and removes the directory it was told about
+// ("dir PATH"), once its stdin closes without a final "exit" line.
 // The kernel closes that pipe however the parent ends (panic, os.Exit, SIGKILL), which is the one moment
 // no code of ours can run: envtest starts etcd and kube-apiserver in their own process groups, so nothing
 // else would stop them. It ignores the terminal's signals so that a Ctrl-C reaching the whole foreground
 // group cannot take it down before it has done its work.
 const reaperScript = `trap '' INT TERM HUP QUIT
 pgids=""
-while read -r line; do
+dir=""
+while IFS= read -r line; do
   case "$line" in
     exit) exit 0 ;;
+    "dir "*) dir="${line#dir }" ;;
     *) pgids="$pgids $line" ;;
   esac
 done
 for p in $pgids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+if [ -n "$dir" ]; then rm -rf -- "$dir"; fi
 exit 0
 `
 
@@ -56,6 +60,19 @@ func (r *reaper) watch(pgid int) error {
 	}
 	if _, err := io.WriteString(r.stdin, strconv.Itoa(pgid)+"\n"); err != nil {
 		return fmt.Errorf("telling the reaper about process group %d: %w", pgid, err)
+	}
+	return nil
+}
+
+// removeDir has the reaper delete dir if it has to act.
+func (r *reaper) removeDir(dir string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return fmt.Errorf("reaper already released, cannot take %s", dir)
+	}
+	if _, err := io.WriteString(r.stdin, "dir "+dir+"\n"); err != nil {
+		return fmt.Errorf("telling the reaper about %s: %w", dir, err)
 	}
 	return nil
 }

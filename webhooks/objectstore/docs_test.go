@@ -8,16 +8,27 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated part of docs/rules.md")
+var update = flag.Bool("update", false, "rewrite the generated rule tables of docs/rules.md and README.md")
+
+// ruleTables are the documents carrying the generated rule table: the reference page and the README.
+var ruleTables = []string{"../../docs/rules.md", "../../README.md"}
 
 const (
-	rulesDoc   = "../../docs/rules.md"
 	beginTable = "<!-- BEGIN GENERATED: go test ./webhooks/objectstore -run TestRulesDoc -update -->\n"
 	endTable   = "<!-- END GENERATED -->\n"
 )
 
-// TestRulesDoc keeps the rule table of docs/rules.md equal to what the rules produce for the test cases.
+// TestRulesDoc keeps the rule tables of docs/rules.md and README.md equal to what the rules produce for the
+// test cases.
 func TestRulesDoc(t *testing.T) {
+	want := renderRules(t)
+	for _, rulesDoc := range ruleTables {
+		checkRuleTable(t, rulesDoc, want)
+	}
+}
+
+func checkRuleTable(t *testing.T, rulesDoc, want string) {
+	t.Helper()
 	doc, err := os.ReadFile(rulesDoc)
 	if err != nil {
 		t.Fatal(err)
@@ -26,13 +37,13 @@ func TestRulesDoc(t *testing.T) {
 	if begin < 0 || end < begin {
 		t.Fatalf("%s lacks the markers %q and %q", rulesDoc, beginTable, endTable)
 	}
-	want := renderRules(t)
 	got := string(doc[begin+len(beginTable) : end])
 	if got == want {
 		return
 	}
 	if !*update {
-		t.Fatalf("%s is stale; refresh it with: go test ./webhooks/objectstore -run TestRulesDoc -update", rulesDoc)
+		t.Errorf("%s is stale; refresh it with: go test ./webhooks/objectstore -run TestRulesDoc -update", rulesDoc)
+		return
 	}
 	out := append(append(append([]byte{}, doc[:begin+len(beginTable)]...), want...), doc[end:]...)
 	if err := os.WriteFile(rulesDoc, out, 0o644); err != nil {

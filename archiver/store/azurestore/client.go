@@ -124,5 +124,12 @@ func containerURL(accountURL, name string) (string, error) {
 	return u.String(), nil
 }
 
-// URL is the container's URL, for messages.
-func (s *Store) URL() string { return s.client.URL() }
+// URL is the container's URL without its query, for messages: a SAS token never leaves the client.
+func (s *Store) URL() string {
+	u, err := url.Parse(s.client.URL())
+	if err != nil {
+		return "azure container " + s.cfg.Container
+	}
+	u.RawQuery = ""
+	return u.String()
+}
