@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
 )
@@ -30,6 +32,8 @@ var root string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// envtest logs through controller-runtime; its start-up errors reach us as returned errors.
+	ctrllog.SetLogger(logr.Discard())
 	os.Exit(run(m))
 }
 
@@ -47,8 +51,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(bindir)
-	webhook := filepath.Join(bindir, "objectstore-webhook")
-	if err := localcluster.BuildWebhook(ctx, root, webhook); err != nil {
+	webhook, err := localcluster.TestWebhookBinary(ctx, root, bindir)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}

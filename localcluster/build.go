@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 )
 
 // BuildWebhook compiles ./cmd/objectstore-webhook of the checkout at root into out, so a test always runs
@@ -23,4 +25,14 @@ func BuildCommand(ctx context.Context, root, pkg, out string) error {
 		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, stderr.Bytes())
 	}
 	return nil
+}
+
+// TestWebhookBinary returns $OBJECTSTORE_WEBHOOK_BIN when the Makefile has built and named the binary,
+// and otherwise builds the checkout's own into dir. Tests call it so that `go test` alone runs current code.
+func TestWebhookBinary(ctx context.Context, root, dir string) (string, error) {
+	if bin := os.Getenv("OBJECTSTORE_WEBHOOK_BIN"); bin != "" {
+		return bin, nil
+	}
+	out := filepath.Join(dir, "objectstore-webhook")
+	return out, BuildWebhook(ctx, root, out)
 }

@@ -34,7 +34,8 @@ type Options struct {
 	AssetsDir string
 	// Kubectl is the kubectl binary. Default: kubectl from PATH.
 	Kubectl string
-	// WebhookBinary is the objectstore-webhook binary. Default: Root/bin/objectstore-webhook.
+	// WebhookBinary is the objectstore-webhook binary. Default: $OBJECTSTORE_WEBHOOK_BIN (the Makefile
+	// exports it), else Root/bin/objectstore-webhook.
 	WebhookBinary string
 	// WebhookArgs are appended to the `serve` flags the cluster sets (port, certificates, kubeconfig).
 	WebhookArgs []string
@@ -114,11 +115,14 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := os.WriteFile(c.opts.KubeconfigPath, c.env.KubeConfig, 0o600); err != nil {
 		return nil, fmt.Errorf("writing the kubeconfig: %w", err)
 	}
-	if c.client, err = client.New(c.cfg, client.Options{}); err != nil {
+	// The tests' client probes with dry-runs; warnings are for kubectl's user, who sees them there.
+	clientCfg := rest.CopyConfig(c.cfg)
+	clientCfg.WarningHandler = rest.NoWarnings{}
+	if c.client, err = client.New(clientCfg, client.Options{}); err != nil {
 		return nil, fmt.Errorf("creating a client: %w", err)
 	}
 
-	c.progress("installing %d CRDs", len(m.CRDs)+len(opts.ExtraCRDPaths))
+	c.progress("installing the CRDs")
 	if _, err := envtest.InstallCRDs(c.cfg, envtest.CRDInstallOptions{
 		CRDs: m.CRDs, Paths: opts.ExtraCRDPaths, ErrorIfPathMissing: true, MaxTime: startTimeout,
 	}); err != nil {
@@ -179,6 +183,9 @@ func (o *Options) defaults() error {
 			return errors.New("kubectl is not on the PATH: install kubectl (any version since 1.30) or set Options.Kubectl")
 		}
 		o.Kubectl = path
+	}
+	if o.WebhookBinary == "" {
+		o.WebhookBinary = os.Getenv("OBJECTSTORE_WEBHOOK_BIN")
 	}
 	if o.WebhookBinary == "" {
 		o.WebhookBinary = filepath.Join(o.Root, "bin", "objectstore-webhook")

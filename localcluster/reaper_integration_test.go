@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,8 +48,8 @@ func TestNothingLeftWhenTheOwnerIsKilled(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	webhook := filepath.Join(t.TempDir(), "objectstore-webhook")
-	if err := BuildWebhook(ctx, root, webhook); err != nil {
+	webhook, err := TestWebhookBinary(ctx, root, t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
 	helper := exec.Command(os.Args[0], "-test.run=^TestReaperHelper$")

@@ -287,3 +287,19 @@ func tail(path string, n int) string {
 	}
 	return string(b)
 }
+
+// NewBaseBackup takes a pg_basebackup of primary into a new, configured, stopped data directory; args
+// are added to pg_basebackup's (e.g. "-X", "none").
+func NewBaseBackup(t testing.TB, primary *Postgres, opts PostgresOptions, args ...string) *Postgres {
+	t.Helper()
+	opts.WALSegSizeMB = int(primary.SegSize >> 20)
+	p := NewPostgresDir(t, opts)
+	p.run(t, "pg_basebackup", append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(primary.Port), "-U", "postgres",
+		"-D", p.DataDir, "--no-sync"}, args...)...)
+	p.Configure(t)
+	return p
+}
+
+// SetEnv replaces the environment added to the server's (restore_command inherits it); it takes effect
+// at the next Start.
+func (p *Postgres) SetEnv(env []string) { p.opts.Env = env }

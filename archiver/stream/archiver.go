@@ -51,8 +51,8 @@ type Archiver struct {
 
 	mu         sync.Mutex
 	confirmed  uint64            // the flush position last confirmed to the server
-	capLSN     uint64            // never confirm past this (set by a conflict); 0: no cap
-	pending    map[string]uint64 // spooled segments not yet stored: name -> start LSN (0 until segSize is known)
+	capLSN     uint64            // never confirm past this (a refused history file); 0: no cap
+	pending    map[string]uint64 // complete segments not yet stored, or refused: name -> start LSN (0 until segSize is known)
 	partialEnd uint64            // end of WAL in the last .partial stored for the open segment
 	serverEnd  uint64
 	partialWG  sync.WaitGroup
@@ -107,8 +107,9 @@ func (a *Archiver) Run(ctx context.Context) error {
 	for _, f := range sp.Conflicts() {
 		key := a.cfg.Upload.Layout.Key(mustParse(f), a.cfg.Upload.Codec.Ext())
 		a.cfg.Metrics.Health.Conflict(key)
-		a.cfg.Log.Error(ErrConflict, "a refused file from an earlier run is still parked in the spool; confirmation stays capped before it",
-			"key", key, "spoolFile", f+extConflict)
+		a.cfg.Log.Error(ErrConflict, "a refused file from an earlier run is still parked in the spool; confirmation stays before it "+
+			"until a person resolves it (compare the object with the spool file, then remove one of them)", "key", key, "spoolFile", f+extConflict)
+		a.addPending(f)
 		a.noteConflict(mustParse(f))
 	}
 	files, err := sp.Pending()
@@ -194,19 +195,16 @@ func (a *Archiver) collect(results <-chan Result) {
 	}
 }
 
-// noteConflict caps confirmation: before a refused segment, or where it stands now for other files.
+// noteConflict stops confirmation from passing a refused file: a refused segment stays pending forever,
+// which holds the confirmed position before it; for other files the position freezes where it is.
 func (a *Archiver) noteConflict(n layout.Name) {
+	if n.Kind == layout.Segment {
+		return
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	at := a.confirmed
-	if n.Kind == layout.Segment && a.segSize != 0 {
-		at = n.SegNo(a.segSize) * a.segSize
-	}
-	if at == 0 {
-		at = 1 // before segSize is known: freeze at the slot's position once it is read
-	}
-	if a.capLSN == 0 || at < a.capLSN {
-		a.capLSN = at
+	if a.capLSN == 0 || a.confirmed < a.capLSN {
+		a.capLSN = max(a.confirmed, 1)
 	}
 }
 
@@ -223,6 +221,26 @@ func (a *Archiver) addPending(file string) {
 	}
 }
 
+// lowestPending is the start of the oldest complete segment not yet stored (or refused); ok is false
+// when there is none. The caller holds a.mu.
+func (a *Archiver) lowestPending() (uint64, bool) {
+	var low uint64
+	found := false
+	for f, start := range a.pending {
+		if start == 0 {
+			if a.segSize == 0 {
+				continue
+			}
+			start = mustParse(f).SegNo(a.segSize) * a.segSize
+			a.pending[f] = start
+		}
+		if !found || start < low {
+			low, found = start, true
+		}
+	}
+	return low, found
+}
+
 // archivedLSN is the position up to which WAL is in the store: before the oldest spooled segment, else
 // as far as the open segment's last .partial reached.
 func (a *Archiver) archivedLSN() uint64 {
@@ -232,14 +250,8 @@ func (a *Archiver) archivedLSN() uint64 {
 	if a.open != nil {
 		pos = max(a.open.start, a.partialEnd)
 	}
-	for f, start := range a.pending {
-		if start == 0 && a.segSize != 0 {
-			start = mustParse(f).SegNo(a.segSize) * a.segSize
-			a.pending[f] = start
-		}
-		if start != 0 && start < pos {
-			pos = start
-		}
+	if low, ok := a.lowestPending(); ok && low < pos {
+		pos = low
 	}
 	return pos
 }

@@ -109,11 +109,16 @@ func (a *Archiver) sendStatus(conn *pgconn.PgConn) error {
 	return a.sendStatusOnly(conn)
 }
 
-// sendStatusOnly confirms the durable position (never past a conflict, never backwards) and refreshes
-// the lag gauges.
+// sendStatusOnly confirms the durable position and refreshes the lag gauges. Confirmed is WAL that is
+// fsynced in the spool and not beyond the oldest complete segment still waiting for (or refused by) the
+// store: the server keeps every segment until it is in the store, and never recycles one the store
+// refused. It never goes backwards.
 func (a *Archiver) sendStatusOnly(conn *pgconn.PgConn) error {
 	a.mu.Lock()
 	confirm := a.flushed
+	if low, ok := a.lowestPending(); ok && low < confirm {
+		confirm = low
+	}
 	if a.capLSN != 0 && a.capLSN < confirm {
 		confirm = a.capLSN
 	}

@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
 )
 
@@ -36,6 +39,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// envtest reports through controller-runtime's logger, e.g. a control-plane start it retries.
+	ctrllog.SetLogger(funcr.New(func(prefix, args string) {
+		fmt.Fprintln(stderr, "localcluster:", prefix, args)
+	}, funcr.Options{}))
 	if *root == "" {
 		r, err := localcluster.FindRoot()
 		if err != nil {

@@ -29,11 +29,12 @@ func TestRunAndInterrupt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin := t.TempDir()
-	prog, webhook := filepath.Join(bin, "localcluster"), filepath.Join(bin, "objectstore-webhook")
+	prog := filepath.Join(bin, "localcluster")
 	if err := localcluster.BuildCommand(ctx, root, "./cmd/localcluster", prog); err != nil {
 		t.Fatal(err)
 	}
-	if err := localcluster.BuildWebhook(ctx, root, webhook); err != nil {
+	webhook, err := localcluster.TestWebhookBinary(ctx, root, bin)
+	if err != nil {
 		t.Fatal(err)
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")

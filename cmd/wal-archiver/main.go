@@ -4,10 +4,45 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+
+	"github.com/objectstore-webhook/objectstore-webhook/version"
 )
 
-func main() {
-	fmt.Fprintln(os.Stderr, "wal-archiver: not built yet")
-	os.Exit(2)
+const usage = `wal-archiver: stream PostgreSQL WAL to S3, Azure Blob Storage or Google Cloud Storage
+
+Usage:
+  wal-archiver stream [flags]                 archive WAL over a physical replication slot
+  wal-archiver restore [flags] WALNAME DEST   restore_command = 'wal-archiver restore %f %p'
+  wal-archiver check [flags]                  check the store is reachable and writable
+  wal-archiver version                        print the version
+
+Every setting is a flag or its environment variable (the flag wins); run 'wal-archiver COMMAND -h'.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		io.WriteString(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "stream":
+		return runStream(args[1:], stderr)
+	case "restore":
+		return runRestore(args[1:], stderr)
+	case "check":
+		return runCheck(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "wal-archiver", version.String())
+		return 0
+	case "help", "-h", "--help":
+		io.WriteString(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "wal-archiver: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
 }

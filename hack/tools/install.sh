@@ -128,11 +128,30 @@ gobuild() {
 	mv -f "$out.tmp" "$out"
 }
 
+# flagshash LDFLAGS -> short hash, part of the stamp so that changing the
+# flags of one tool rebuilds that tool only.
+flagshash() { printf '%s' "$1" | sha256sum | cut -c1-8; }
+
 # ---- kube-apiserver --------------------------------------------------------
 install_kube_apiserver() {
-	local dir=$HERE/kube-apiserver out=$BIN/k8s/kube-apiserver v stamp
+	local dir=$HERE/kube-apiserver out=$BIN/k8s/kube-apiserver v stamp major minor p
 	v=$(modversion "$dir/go.mod" k8s.io/kubernetes)
-	stamp="kube-apiserver $v mod=$(modhash "$dir") recipe=$RECIPE"
+	major=${v#v}
+	major=${major%%.*}
+	minor=${v#v*.}
+	minor=${minor%%.*}
+	# The variables kubernetes' hack/lib/version.sh sets. Then --version
+	# prints "Kubernetes v1.37.2" and /version reports gitVersion v1.37.2,
+	# major 1, minor 37 (the binary/emulation version 1.37 comes from the
+	# DefaultKubeBinaryVersion constant in component-base v0.37.x, which
+	# matches). The release's commit is not known from the module proxy, so
+	# gitCommit is left empty; buildDate is fixed for reproducible builds.
+	local ldflags="-s -w"
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor"
+		ldflags+=" -X $p.gitCommit= -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+	done
+	stamp="kube-apiserver $v mod=$(modhash "$dir") flags=$(flagshash "$ldflags") recipe=$RECIPE"
 	lock kube-apiserver
 	if uptodate kube-apiserver "$out" "$stamp"; then
 		log "kube-apiserver $v is up to date ($out)"
@@ -140,19 +159,6 @@ install_kube_apiserver() {
 		return
 	fi
 	need_go
-	local major minor pkgs p
-	major=${v#v}
-	major=${major%%.*}
-	minor=${v#v*.}
-	minor=${minor%%.*}
-	# Same variables as kubernetes' hack/lib/version.sh sets: /version and
-	# --version then report v1.37.2 (binary version 1.37 is also the
-	# DefaultKubeBinaryVersion constant in component-base v0.37.x).
-	local ldflags="-s -w"
-	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor"
-		ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-	done
 	begin kube-apiserver "$v"
 	gobuild kube-apiserver "$dir" "$out" k8s.io/kubernetes/cmd/kube-apiserver "$ldflags"
 	local got
@@ -165,9 +171,11 @@ install_kube_apiserver() {
 
 # ---- etcd -------------------------------------------------------------------
 install_etcd() {
-	local dir=$HERE/etcd out=$BIN/k8s/etcd v stamp
+	local dir=$HERE/etcd out=$BIN/k8s/etcd v stamp ldflags
 	v=$(modversion "$dir/go.mod" go.etcd.io/etcd/server/v3)
-	stamp="etcd $v mod=$(modhash "$dir") recipe=$RECIPE"
+	# etcd's ./build sets GitSHA from git; none here, so say where it came from.
+	ldflags="-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-proxy-$v"
+	stamp="etcd $v mod=$(modhash "$dir") flags=$(flagshash "$ldflags") recipe=$RECIPE"
 	lock etcd
 	if uptodate etcd "$out" "$stamp"; then
 		log "etcd $v is up to date ($out)"
@@ -176,8 +184,7 @@ install_etcd() {
 	fi
 	need_go
 	begin etcd "$v"
-	# etcd's ./build sets GitSHA from git; there is no git here, say where it came from.
-	gobuild etcd "$dir" "$out" . "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=module-proxy-$v"
+	gobuild etcd "$dir" "$out" . "$ldflags"
 	local got
 	got=$("$out" --version | head -1) || die "$out --version failed"
 	[[ $got == "etcd Version: ${v#v}" ]] || die "$out --version printed '$got', want 'etcd Version: ${v#v}'"
@@ -188,9 +195,12 @@ install_etcd() {
 
 # ---- controller-gen --------------------------------------------------------
 install_controller_gen() {
-	local dir=$HERE/controller-gen out=$BIN/controller-gen v stamp
+	local dir=$HERE/controller-gen out=$BIN/controller-gen v stamp ldflags
 	v=$(modversion "$dir/go.mod" sigs.k8s.io/controller-tools)
-	stamp="controller-gen $v mod=$(modhash "$dir") recipe=$RECIPE"
+	# Built as a dependency, controller-gen would report "(devel)" and write
+	# that into the CRDs' controller-gen.kubebuilder.io/version annotation.
+	ldflags="-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
+	stamp="controller-gen $v mod=$(modhash "$dir") flags=$(flagshash "$ldflags") recipe=$RECIPE"
 	lock controller-gen
 	if uptodate controller-gen "$out" "$stamp"; then
 		log "controller-gen $v is up to date ($out)"
@@ -199,8 +209,7 @@ install_controller_gen() {
 	fi
 	need_go
 	begin controller-gen "$v"
-	gobuild controller-gen "$dir" "$out" sigs.k8s.io/controller-tools/cmd/controller-gen \
-		"-s -w -X sigs.k8s.io/controller-tools/pkg/version.version=$v"
+	gobuild controller-gen "$dir" "$out" sigs.k8s.io/controller-tools/cmd/controller-gen "$ldflags"
 	local got
 	got=$("$out" --version) || die "$out --version failed"
 	[[ $got == "Version: $v" ]] || die "$out --version printed '$got', want 'Version: $v'"
@@ -210,7 +219,8 @@ install_controller_gen() {
 }
 
 # goinstall NAME PKG@VERSION LDFLAGS: `go install` into bin/ (uses the upstream
-# module's own go.mod; both modules have no replace directives).
+# module's own go.mod and go.sum, checked against the checksum database; both
+# modules have no replace directives, which `go install pkg@version` needs).
 goinstall() {
 	local name=$1 pkgv=$2 ldflags=$3 tmp
 	tmp=$(mktemp -d "$BIN/.$name.XXXXXX")
@@ -225,14 +235,7 @@ goinstall() {
 
 # ---- minio -----------------------------------------------------------------
 install_minio() {
-	local out=$BIN/minio v=$MINIO_VERSION stamp="minio $MINIO_VERSION recipe=$RECIPE"
-	lock minio
-	if uptodate minio "$out" "$stamp"; then
-		log "minio $v is up to date ($out)"
-		unlock
-		return
-	fi
-	need_go
+	local out=$BIN/minio v=$MINIO_VERSION stamp
 	# v0.0.0-20260212201848-7aac2a2c5b7c -> 2026-02-12T20:18:48Z, 7aac2a2c5b7c
 	local ts=${v#v0.0.0-} commit
 	commit=${ts#*-}
@@ -240,10 +243,19 @@ install_minio() {
 	local iso="${ts:0:4}-${ts:4:2}-${ts:6:2}T${ts:8:2}:${ts:10:2}:${ts:12:2}Z"
 	local tag="DEVELOPMENT.${iso//:/-}"
 	local p=github.com/minio/minio/cmd
+	# The variables MinIO's buildscripts/gen-ldflags.go sets (a plain
+	# `go install` reports DEVELOPMENT.GOGET).
+	local ldflags="-s -w -X $p.Version=$iso -X $p.ReleaseTag=$tag -X $p.CommitID=$commit -X $p.ShortCommitID=$commit -X $p.CopyrightYear=${ts:0:4}"
+	stamp="minio $v flags=$(flagshash "$ldflags") recipe=$RECIPE"
+	lock minio
+	if uptodate minio "$out" "$stamp"; then
+		log "minio $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
 	begin minio "$v"
-	# Same variables as MinIO's buildscripts/gen-ldflags.go sets.
-	goinstall minio "github.com/minio/minio@$v" \
-		"-s -w -X $p.Version=$iso -X $p.ReleaseTag=$tag -X $p.CommitID=$commit -X $p.ShortCommitID=$commit -X $p.CopyrightYear=${ts:0:4}"
+	goinstall minio "github.com/minio/minio@$v" "$ldflags"
 	local got
 	got=$("$out" --version | head -1) || die "$out --version failed"
 	record minio "$stamp"
@@ -253,7 +265,8 @@ install_minio() {
 
 # ---- fake-gcs-server -------------------------------------------------------
 install_fake_gcs_server() {
-	local out=$BIN/fake-gcs-server v=$FAKE_GCS_SERVER_VERSION stamp="fake-gcs-server $FAKE_GCS_SERVER_VERSION recipe=$RECIPE"
+	local out=$BIN/fake-gcs-server v=$FAKE_GCS_SERVER_VERSION stamp ldflags="-s -w"
+	stamp="fake-gcs-server $v flags=$(flagshash "$ldflags") recipe=$RECIPE"
 	lock fake-gcs-server
 	if uptodate fake-gcs-server "$out" "$stamp"; then
 		log "fake-gcs-server $v is up to date ($out)"
@@ -262,7 +275,8 @@ install_fake_gcs_server() {
 	fi
 	need_go
 	begin fake-gcs-server "$v"
-	goinstall fake-gcs-server "github.com/fsouza/fake-gcs-server@$v" "-s -w"
+	goinstall fake-gcs-server "github.com/fsouza/fake-gcs-server@$v" "$ldflags"
+	# It has no -version flag; -help exits 0 (or 2 on older flag packages).
 	"$out" -help >/dev/null 2>&1 || [[ $? -eq 2 ]] || die "$out -help failed"
 	record fake-gcs-server "$stamp"
 	done_ "$out"

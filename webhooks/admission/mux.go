@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -151,7 +152,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, ep.path, start, int(r.ContentLength), http.StatusRequestEntityTooLarge, tooLarge(r.ContentLength, limit))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(w, r, limit)
 	if err != nil {
 		var tl *http.MaxBytesError
 		if errors.As(err, &tl) {
@@ -275,6 +276,19 @@ func (m *Mux) log(ep *endpoint, req *admissionv1.AdmissionRequest, resp *admissi
 		log.V(1).Info("admission answered", "verdict", verdict, "warnings", len(resp.Warnings),
 			"patchBytes", len(resp.Patch), "elapsed", elapsed)
 	}
+}
+
+// readBody reads at most limit bytes, in one allocation when the length is announced.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength <= 0 {
+		return io.ReadAll(body)
+	}
+	// One byte more than announced, so that a body longer than its Content-Length is read to its end
+	// (and to the limit) instead of being cut silently.
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
+	_, err := buf.ReadFrom(body)
+	return buf.Bytes(), err
 }
 
 func tooLarge(size, limit int64) string {

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	kjson "sigs.k8s.io/json"
 )
 
 // The review kinds accepted. v1beta1 has the same JSON shape as v1 for everything read and written here, so
@@ -37,13 +35,14 @@ func badReview(format string, args ...any) *ReviewError {
 }
 
 // DecodeReview parses body as an AdmissionReview with a request. Keys are matched case-sensitively, as the
-// API server does, so that "UID" cannot stand in for "uid". Any error is a *ReviewError.
+// API server does. Any error is a *ReviewError. The request's Object.Raw and OldObject.Raw may point into
+// body, which must not change while the review is in use.
 func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badReview("empty body: expected an %s %s as JSON", reviewV1, reviewKind)
 	}
-	review := &admissionv1.AdmissionReview{}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, review); err != nil {
+	review, err := decodeReviewJSON(body)
+	if err != nil {
 		return nil, badReview("the body is not an %s %s: %s", reviewV1, reviewKind, jsonErrorText(err))
 	}
 	if review.Kind != reviewKind || (review.APIVersion != reviewV1 && review.APIVersion != reviewV1beta1) {
@@ -63,18 +62,33 @@ func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	return review, nil
 }
 
-// jsonErrorText keeps a decoding error short: the position for a syntax error, else the decoder's words
-// cut to a length that names the field without quoting a large value back.
-func jsonErrorText(err error) string {
-	if ok, offset := kjson.SyntaxErrorOffset(err); ok {
-		return fmt.Sprintf("invalid JSON at byte %d", offset)
+// decodeReviewJSON decodes the envelope without the two objects, which are then taken as sub-slices of
+// body: the review aliases body, which must not change while it is in use.
+func decodeReviewJSON(body []byte) (*admissionv1.AdmissionReview, error) {
+	review := &admissionv1.AdmissionReview{}
+	if rest, object, oldObject, ok := splitReview(body); ok {
+		if err := unmarshal(rest, review); err == nil && review.Request != nil &&
+			review.Request.Object.Raw == nil && review.Request.OldObject.Raw == nil {
+			review.Request.Object.Raw = rawValue(body, object)
+			review.Request.OldObject.Raw = rawValue(body, oldObject)
+			return review, nil
+		}
+		// A key spelled with escapes ("obj\u0065ct") or a type error: the whole body decides.
+		review = &admissionv1.AdmissionReview{}
 	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	const max = 200
-	if len(msg) > max {
-		msg = msg[:max] + "…"
+	return review, unmarshal(body, review)
+}
+
+// rawValue is what RawExtension.UnmarshalJSON would keep: nothing for an absent value or null.
+func rawValue(body []byte, s span) []byte {
+	if s.end == 0 {
+		return nil
 	}
-	return msg
+	v := body[s.start:s.end:s.end]
+	if string(v) == "null" {
+		return nil
+	}
+	return v
 }
 
 // EncodeReview writes the response to review: same apiVersion and kind, so the API server accepts it, and

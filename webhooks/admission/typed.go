@@ -7,7 +7,6 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	kjson "sigs.k8s.io/json"
 )
 
 // ValidateFunc adapts a pure validation function over a typed object to a Handler, so that a rule package
@@ -39,13 +38,14 @@ func ValidateFunc[T any](fn func(ctx context.Context, old, obj *T) (field.ErrorL
 }
 
 // DecodeObject decodes an object of a review into into, matching keys case-sensitively as the API server
-// does. Unknown fields are ignored: the API server has already pruned or accepted them. An empty raw is an
-// error, since every CREATE and UPDATE carries its object.
+// does. Unknown fields are ignored: the API server has already pruned or accepted them. metadata.managedFields
+// is left out: no admission decision depends on it, and it is often a third of an object. An empty raw is
+// an error, since every CREATE and UPDATE carries its object.
 func DecodeObject(raw []byte, into any) error {
 	if len(raw) == 0 {
 		return fmt.Errorf("the object is missing")
 	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, into); err != nil {
+	if err := unmarshal(withoutManagedFields(raw), into); err != nil {
 		return fmt.Errorf("%s", jsonErrorText(err))
 	}
 	return nil

@@ -40,29 +40,28 @@ func Plan(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) (Mutation, []string) {
 	wanted := id.saAnnotations()
 	if c.Spec.ServiceAccountName != "" {
 		for _, e := range wanted {
-			warnings = append(warnings, fmt.Sprintf(
-				"spec.serviceAccountName is set: ServiceAccount %q must carry %s=%s itself",
-				c.Spec.ServiceAccountName, e.key, e.value))
+			warnings = append(warnings, fmt.Sprintf("ServiceAccount %q (spec.serviceAccountName) must carry %s itself",
+				c.Spec.ServiceAccountName, e.key))
 		}
 	} else {
 		var have map[string]string
 		if t := c.Spec.ServiceAccountTemplate; t != nil {
 			have = t.Metadata.Annotations
 		}
-		m.ServiceAccountAnnotations = addMissing(have, wanted, "serviceAccountTemplate annotation", &warnings)
+		m.ServiceAccountAnnotations = addMissing(have, wanted, "serviceAccountTemplate", store.Name, &warnings)
 	}
 	if id.AzureClientID != "" {
 		var have map[string]string
 		if im := c.Spec.InheritedMetadata; im != nil {
 			have = im.Labels
 		}
-		m.InheritedLabels = addMissing(have, []entry{{contract.AzureUseLabel, "true"}}, "inheritedMetadata label",
-			&warnings)
+		m.InheritedLabels = addMissing(have, []entry{{contract.AzureUseLabel, "true"}}, "inheritedMetadata",
+			store.Name, &warnings)
 	}
 	return m, warnings
 }
 
-func addMissing(have map[string]string, wanted []entry, what string, warnings *[]string) map[string]string {
+func addMissing(have map[string]string, wanted []entry, where, store string, warnings *[]string) map[string]string {
 	var out map[string]string
 	for _, e := range wanted {
 		current, ok := have[e.key]
@@ -73,8 +72,8 @@ func addMissing(have map[string]string, wanted []entry, what string, warnings *[
 			}
 			out[e.key] = e.value
 		case current != e.value:
-			*warnings = append(*warnings, fmt.Sprintf("%s %s=%q kept; the ObjectStore declares %q",
-				what, e.key, current, e.value))
+			*warnings = append(*warnings, fmt.Sprintf("%s keeps its own %s; ObjectStore %q declares another",
+				where, e.key, store))
 		}
 	}
 	return out

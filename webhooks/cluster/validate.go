@@ -33,7 +33,7 @@ func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field
 		return nil, nil, fmt.Errorf("reading ObjectStore %s/%s: %w", c.Namespace, b.Store, err)
 	}
 	if store == nil {
-		warnings = append(warnings, fmt.Sprintf("ObjectStore %q not found in namespace %q: nothing is archived until it exists",
+		warnings = append(warnings, fmt.Sprintf("ObjectStore %q not found in namespace %q: no archiving until it exists",
 			b.Store, c.Namespace))
 	} else {
 		w, err := identityWarnings(ctx, lookup, c, store)
@@ -47,9 +47,9 @@ func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field
 		return nil, nil, err
 	}
 	if len(conflicts) > 0 {
-		msg := fmt.Sprintf("Cluster %s already archives to ObjectStore %q with server name %q: the WAL of two "+
-			"clusters would mix; set %s to a unique name", strings.Join(conflicts, ", "), b.Store, b.ServerName,
-			contract.ClusterServerName)
+		// Two clusters' WAL in one folder would mix (upstream #263).
+		msg := fmt.Sprintf("Cluster %s already archives to %q as server %q: set %s", strings.Join(conflicts, ", "),
+			b.Store, b.ServerName, contract.ClusterServerName)
 		var oldBinding Binding
 		if old != nil {
 			oldBinding, _ = BindingOf(old)
@@ -95,14 +95,14 @@ func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, sto
 	}
 	var needs []need
 	if conf.AWS != nil && conf.AWS.InheritFromIAMRole {
-		needs = append(needs, need{"s3Credentials.inheritFromIAMRole", contract.StoreAWSRoleARN, contract.AWSRoleARNAnnotation})
+		needs = append(needs, need{"inheritFromIAMRole", contract.StoreAWSRoleARN, contract.AWSRoleARNAnnotation})
 	}
 	if conf.Google != nil && conf.Google.GKEEnvironment {
-		needs = append(needs, need{"googleCredentials.gkeEnvironment", contract.StoreGCPServiceAccount,
+		needs = append(needs, need{"gkeEnvironment", contract.StoreGCPServiceAccount,
 			contract.GCPServiceAccountAnnotation})
 	}
 	if conf.Azure != nil && conf.Azure.InheritFromAzureAD {
-		needs = append(needs, need{"azureCredentials.inheritFromAzureAD", contract.StoreAzureClientID,
+		needs = append(needs, need{"inheritFromAzureAD", contract.StoreAzureClientID,
 			contract.AzureClientIDAnnotation})
 	}
 	if len(needs) == 0 {
@@ -117,8 +117,8 @@ func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, sto
 		if store.Annotations[n.storeKey] != "" || saAnnotations[n.saKey] != "" {
 			continue
 		}
-		warnings = append(warnings, fmt.Sprintf("ObjectStore %q uses %s but no identity is declared: annotate the "+
-			"store with %s or the ServiceAccount with %s", store.Name, n.mode, n.storeKey, n.saKey))
+		warnings = append(warnings, fmt.Sprintf("%s but no identity is declared: annotate ObjectStore %q with %s",
+			n.mode, store.Name, n.storeKey))
 	}
 	return warnings, nil
 }

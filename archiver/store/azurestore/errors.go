@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -22,7 +23,9 @@ func classify(err error) (sentinel error, hint string) {
 		return store.ErrNotFound, ""
 	case bloberror.HasCode(err, bloberror.ContainerNotFound, bloberror.ContainerBeingDeleted):
 		return store.ErrBucketNotFound, ""
-	case bloberror.HasCode(err, bloberror.AuthenticationFailed):
+	case bloberror.HasCode(err, bloberror.AuthenticationFailed),
+		// Azurite answers a bad signature with this code and the service's AuthenticationFailed text.
+		bloberror.HasCode(err, bloberror.AuthorizationFailure) && strings.Contains(err.Error(), "failed to authenticate"):
 		return store.ErrAuthentication, "the account key, SAS token or token was rejected"
 	case bloberror.HasCode(err, bloberror.AuthorizationFailure, bloberror.AuthorizationPermissionMismatch,
 		bloberror.InsufficientAccountPermissions, bloberror.AuthorizationResourceTypeMismatch,

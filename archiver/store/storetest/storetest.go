@@ -196,7 +196,7 @@ func testStat(t *testing.T, s store.Store, prefix string) {
 	body, sum := Payload(5, 12345)
 	opts := Meta(sum)
 	opts.ContentType = "application/octet-stream"
-	opts.Tags = map[string]string{"kind": "wal", "note": "a b=c/d:e@f+g"}
+	opts.Tags = map[string]string{"kind": "wal", "note": "a b=c/d:e+f_g.h-i"}
 	if err := s.Create(ctx(t), key, bytes.NewReader(body), int64(len(body)), opts); err != nil {
 		t.Fatal(err)
 	}

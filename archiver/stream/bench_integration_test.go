@@ -1,0 +1,152 @@
+//go:build integration
+
+package stream
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
+	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+)
+
+// BenchmarkArchiveThroughput measures, against MinIO on loopback with 16 MiB segments and no compression:
+//   - steady state: pgbench writes for 30 s while the archiver keeps up; reports the WAL rate and the lag
+//     (server flush position minus archived position) in segments, median and maximum;
+//   - catch-up: pgbench writes 30 s with the archiver stopped (the slot keeps the WAL), then the archiver
+//     drains the backlog; reports MB/s and the ratio to raw PUTs of the same bytes with the same client, both
+//     serial (s3store.RawPutThroughput) and with the archiver's parallelism.
+//
+// Run it once: go test -tags integration -run '^$' -bench ArchiveThroughput -benchtime 1x ./archiver/stream/
+func BenchmarkArchiveThroughput(b *testing.B) {
+	m := testservers.StartMinIO(b, testservers.MinIOOptions{})
+	m.CreateBucket(b, bucket)
+	stIface := minioStore(b, m)
+	st := stIface.(*s3store.Store)
+	pg := testservers.StartPostgres(b, testservers.PostgresOptions{WALSegSizeMB: 16,
+		Conf: []string{"wal_keep_size = '8GB'", "max_wal_size = '4GB'", "synchronous_commit = off"}})
+	pg.Run(b, "pgbench", "-i", "-q", "-s", "20", "postgres")
+	const parallel = 4
+	mod := func(c *Config) { c.Slot = "bench"; c.Upload.MaxParallel = parallel; c.StatusInterval = time.Second }
+	for b.Loop() {
+		r := startArchiver(b, pg, stIface, "bench", "", mod)
+		r.waitArchived(b, switchWAL(b, pg), time.Minute)
+
+		// Steady state.
+		startLSN := lsn(b, pg, "pg_current_wal_lsn()")
+		bench := runPgbench(b, pg, 30*time.Second)
+		var lags []float64
+		for t0 := time.Now(); time.Since(t0) < 29*time.Second; time.Sleep(250 * time.Millisecond) {
+			if time.Since(t0) > 5*time.Second {
+				lags = append(lags, testutil.ToFloat64(r.m.LagBytes)/float64(pg.SegSize))
+			}
+		}
+		bench()
+		walRate := float64(lsn(b, pg, "pg_current_wal_lsn()")-startLSN) / 30 / 1e6
+		sort.Float64s(lags)
+		b.ReportMetric(walRate, "steady-WAL-MB/s")
+		b.ReportMetric(lags[len(lags)/2], "steady-lag-p50-segments")
+		b.ReportMetric(lags[len(lags)-1], "steady-lag-max-segments")
+		r.stop(b)
+
+		// Backlog, then catch-up.
+		bench = runPgbench(b, pg, 30*time.Second)
+		bench()
+		last := switchWAL(b, pg)
+		backlog := lsn(b, pg, "pg_current_wal_lsn()") - lsn(b, pg, "(SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'bench')")
+		t0 := time.Now()
+		r = startArchiver(b, pg, stIface, "bench", "", mod)
+		r.waitArchived(b, last, 10*time.Minute)
+		drain := time.Since(t0)
+		r.stop(b)
+		archiveRate := float64(backlog) / drain.Seconds() / 1e6
+
+		// Raw PUTs of real segments, same client.
+		body, err := os.ReadFile(filepath.Join(pg.DataDir, "pg_wal", last))
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := max(8, int(backlog/pg.SegSize)/2)
+		serial, err := s3store.RawPutThroughput(context.Background(), st, "raw/serial/", body, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		par := parallelPut(b, st, body, n, parallel)
+		b.ReportMetric(float64(backlog)/1e6, "backlog-MB")
+		b.ReportMetric(archiveRate, "catchup-MB/s")
+		b.ReportMetric(serial/1e6, "rawput-serial-MB/s")
+		b.ReportMetric(par/1e6, "rawput-parallel-MB/s")
+		b.ReportMetric(archiveRate/(serial/1e6), "ratio-vs-serial")
+		b.ReportMetric(archiveRate/(par/1e6), "ratio-vs-parallel")
+	}
+}
+
+func lsn(b testing.TB, pg *testservers.Postgres, expr string) uint64 {
+	v, err := layout.ParseLSN(pg.SQL(b, "SELECT "+expr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+func runPgbench(b testing.TB, pg *testservers.Postgres, d time.Duration) func() {
+	cmd := pg.Command(context.Background(), "pgbench", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "postgres",
+		"-n", "-c", "8", "-j", "2", "-T", strconv.Itoa(int(d.Seconds())), "postgres")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("pgbench: %v\n%s", err, out.String())
+		}
+	}
+}
+
+// parallelPut is RawPutThroughput with workers uploads in flight, the archiver's setting.
+func parallelPut(b testing.TB, st *s3store.Store, body []byte, n, workers int) float64 {
+	sum := sha256.Sum256(body)
+	opts := store.PutOptions{Metadata: map[string]string{store.MetaSHA256: hex.EncodeToString(sum[:])}}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	t0 := time.Now()
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := st.Put(context.Background(), fmt.Sprintf("raw/parallel/%08d", i), bytes.NewReader(body), int64(len(body)), opts); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	return float64(len(body)) * float64(n) / time.Since(t0).Seconds()
+}

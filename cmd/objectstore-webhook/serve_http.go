@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/zapr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
+)
+
+// tls12Suites are the TLS 1.2 suites offered: forward-secret AEAD only (TLS 1.3 suites are not
+// configurable and all fine). The API server's Go client prefers the same.
+var tls12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// serveState is what /readyz reads.
+type serveState struct {
+	provider certs.Provider
+	serving  atomic.Bool
+	draining atomic.Bool
+}
+
+// notReady says why the webhook should not get traffic, or "" when it should.
+func (s *serveState) notReady() string {
+	switch {
+	case s.draining.Load():
+		return "shutting down"
+	case !s.serving.Load():
+		return "not listening yet"
+	case !s.provider.Ready():
+		return "no serving certificate yet"
+	}
+	return ""
+}
+
+func newWebhookServer(cfg *serveConfig, mux *admission.Mux, provider certs.Provider, log logr.Logger) *http.Server {
+	routes := http.NewServeMux()
+	for _, p := range mux.Paths() {
+		routes.Handle(p, mux)
+	}
+	// Anything else gets the transport's own 404, a review with a message, rather than net/http's text.
+	routes.Handle("/", mux)
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	// HTTP/2 is opt-in: its stream multiplexing is what the rapid-reset attacks abuse, and the API server
+	// gains nothing from it on short review calls. controller-runtime's scaffolds make the same choice.
+	protocols.SetHTTP2(cfg.http2)
+	return &http.Server{
+		Handler: routes,
+		TLSConfig: &tls.Config{
+			MinVersion:     cfg.tlsMinVersion,
+			CipherSuites:   tls12Suites,
+			GetCertificate: provider.GetCertificate,
+		},
+		Protocols:         protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A review is read and answered well within the API server's 30 s maximum webhook timeout.
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    90 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       httpErrorLog(log),
+	}
+}
+
+func newMetricsServer(reg *prometheus.Registry, state *serveState) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if why := state.notReady(); why != "" {
+			http.Error(w, "not ready: "+why, http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+}
+
+// newRegistry holds every series this process exports: its own registry, not the global default, so that
+// nothing a library registers on import leaks into /metrics.
+func newRegistry(provider certs.Provider) (*prometheus.Registry, *admission.Metrics, error) {
+	reg := prometheus.NewRegistry()
+	err := errors.Join(
+		reg.Register(collectors.NewGoCollector()),
+		reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})),
+		reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "objectstore_webhook_certificate_expiry_timestamp_seconds",
+			Help: "When the serving certificate in use expires (Unix time); 0 while there is none.",
+		}, func() float64 {
+			c, err := provider.GetCertificate(&tls.ClientHelloInfo{})
+			if err != nil || c == nil || c.Leaf == nil {
+				return 0
+			}
+			return float64(c.Leaf.NotAfter.Unix())
+		})),
+		reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "objectstore_webhook_certificate_ready",
+			Help: "1 when the certificate provider reports a valid certificate in service.",
+		}, func() float64 {
+			if provider.Ready() {
+				return 1
+			}
+			return 0
+		})),
+	)
+	if err != nil {
+		return nil, nil, err
+	}
+	metrics, err := admission.NewMetrics(reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, metrics, nil
+}
+
+// drain stops accepting reviews, turns /readyz false, and waits up to grace for those in flight. The
+// metrics server goes last, so that /readyz says "shutting down" for the whole drain.
+func drain(grace time.Duration, state *serveState, webhook, metrics *http.Server, log logr.Logger) error {
+	state.draining.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	var err error
+	if shutdownErr := webhook.Shutdown(ctx); shutdownErr != nil {
+		err = fmt.Errorf("reviews still in flight after --shutdown-grace %s were cut short", grace)
+		_ = webhook.Close()
+	}
+	mctx, mcancel := context.WithTimeout(context.Background(), time.Second)
+	defer mcancel()
+	if shutdownErr := metrics.Shutdown(mctx); shutdownErr != nil {
+		_ = metrics.Close()
+	}
+	if err == nil {
+		log.Info("drained; exiting")
+	}
+	return err
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// newLogger builds the process logger: zap behind logr, JSON by default so that log pipelines parse it.
+func newLogger(level, format string, w io.Writer) (logr.Logger, error) {
+	var lvl zapcore.Level
+	switch level {
+	case "debug":
+		lvl = zapcore.DebugLevel
+	case "info":
+		lvl = zapcore.InfoLevel
+	case "warn":
+		lvl = zapcore.WarnLevel
+	case "error":
+		lvl = zapcore.ErrorLevel
+	default:
+		return logr.Discard(), fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	var enc zapcore.Encoder
+	switch format {
+	case "json":
+		ec := zap.NewProductionEncoderConfig()
+		ec.TimeKey, ec.EncodeTime = "ts", zapcore.RFC3339NanoTimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
+	case "console":
+		ec := zap.NewDevelopmentEncoderConfig()
+		ec.EncodeTime = zapcore.RFC3339TimeEncoder
+		enc = zapcore.NewConsoleEncoder(ec)
+	default:
+		return logr.Discard(), fmt.Errorf("--log-format %q: want json or console", format)
+	}
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), lvl)
+	return zapr.NewLogger(zap.New(core)), nil
+}
+
+// httpErrorLog sends net/http's own complaints (TLS handshake failures, mostly) to the debug level: a
+// client refused for offering TLS 1.1 is not worth a line at info.
+func httpErrorLog(log logr.Logger) *stdlog.Logger {
+	return stdlog.New(logrWriter{log.WithName("http").V(1)}, "", 0)
+}
+
+type logrWriter struct{ log logr.Logger }
+
+func (w logrWriter) Write(p []byte) (int, error) {
+	w.log.Info(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
+	"github.com/objectstore-webhook/objectstore-webhook/version"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/secrets"
+)
+
+// webhookRoutes are the paths the webhook configurations in manifests/ call, exactly. A route without a
+// Handler is declared but not served by this build: its reviews are denied with a message saying so.
+// kube is nil when the flags need no API server (--secret-checks=off with files certificates).
+func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg prometheus.Registerer, log logr.Logger) ([]admission.Route, error) {
+	var secretGetter objectstore.SecretGetter
+	if cfg.secretChecks != objectstore.SecretChecksOff {
+		g, err := secrets.New(kube.client, secrets.Options{Logger: log.WithName("secrets"), Registerer: reg})
+		if err != nil {
+			return nil, err
+		}
+		secretGetter = g
+	}
+	storeOpts := objectstore.Options{SecretChecks: cfg.secretChecks}
+	validateStore := func(ctx context.Context, old, obj *barmanv1.ObjectStore) (field.ErrorList, []string) {
+		return objectstore.Validate(ctx, old, obj, secretGetter, storeOpts)
+	}
+	pods := corev1.SchemeGroupVersion.WithResource("pods")
+	mut, err := newMutation(ctx, &cfg.pod, kube, reg, log.WithName("mutation"))
+	if err != nil {
+		return nil, err
+	}
+	return []admission.Route{
+		{Path: "/validate/objectstores", Type: admission.Validating, Resource: barmanv1.Resource, Handler: admission.ValidateFunc(validateStore)},
+		{Path: "/mutate/clusters", Type: admission.Mutating, Resource: cnpgv1.Resource, Handler: mut.mutateClusters},
+		{Path: "/validate/clusters", Type: admission.Validating, Resource: cnpgv1.Resource, Handler: mut.validateClusters},
+		{Path: "/mutate/pods", Type: admission.Mutating, Resource: pods, Handler: mut.mutatePods},
+	}, nil
+}
+
+// certMode is one way of getting the serving certificate. start returns a provider whose background work
+// (watching files, rotating) runs until ctx ends.
+type certMode struct {
+	needsAPI bool
+	start    func(ctx context.Context, cfg *serveConfig, kube *kubeClients, log logr.Logger) (certs.Provider, error)
+}
+
+// runner is a provider with background work.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
+var certModes = map[string]certMode{
+	"files": {start: func(ctx context.Context, cfg *serveConfig, _ *kubeClients, log logr.Logger) (certs.Provider, error) {
+		f, err := certs.NewFiles(certs.FilesConfig{Dir: cfg.certDir}, log)
+		if err != nil {
+			return nil, err
+		}
+		return f, runInBackground(ctx, f, log)
+	}},
+	"cert-manager": {start: func(ctx context.Context, cfg *serveConfig, _ *kubeClients, log logr.Logger) (certs.Provider, error) {
+		c, err := certs.NewCertManager(cfg.certDir, log)
+		if err != nil {
+			return nil, err
+		}
+		return c, runInBackground(ctx, c, log)
+	}},
+	"self-managed": {needsAPI: true, start: func(ctx context.Context, cfg *serveConfig, kube *kubeClients, log logr.Logger) (certs.Provider, error) {
+		s, err := certs.NewSelfManaged(cfg.selfManaged, kube.clientset, log)
+		if err != nil {
+			return nil, err
+		}
+		return s, runInBackground(ctx, s, log)
+	}},
+}
+
+func certModeNames() string {
+	names := make([]string, 0, len(certModes))
+	for n := range certModes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func startCertificates(ctx context.Context, cfg *serveConfig, kube *kubeClients, log logr.Logger) (certs.Provider, error) {
+	p, err := certModes[cfg.certMode].start(ctx, cfg, kube, log.WithValues("mode", cfg.certMode))
+	if err != nil {
+		return nil, fmt.Errorf("certificates (--cert-mode=%s): %w", cfg.certMode, err)
+	}
+	return p, nil
+}
+
+// runInBackground runs r until ctx ends. A failure after start is logged, not fatal: the certificate in
+// service keeps being served, and /readyz and the expiry metric tell when that becomes a problem.
+func runInBackground(ctx context.Context, r runner, log logr.Logger) error {
+	go func() {
+		if err := r.Run(ctx); err != nil {
+			log.Error(err, "certificate provider stopped; the certificate in service is no longer renewed")
+		}
+	}()
+	return nil
+}
+
+// kubeClients reach the API server: an uncached controller-runtime client for single GETs, and a
+// clientset for the certificate rotation's watches.
+type kubeClients struct {
+	config    *rest.Config
+	client    client.Client
+	clientset kubernetes.Interface
+}
+
+// connectKube returns nil when nothing configured needs the API server, and otherwise fails fast with a
+// message naming the way out, rather than serving reviews that would all fail their Secret lookups.
+func connectKube(ctx context.Context, cfg *serveConfig, log logr.Logger) (*kubeClients, error) {
+	var why []string
+	if cfg.secretChecks != objectstore.SecretChecksOff {
+		why = append(why, "--secret-checks="+cfg.secretChecks.String())
+	}
+	if certModes[cfg.certMode].needsAPI {
+		why = append(why, "--cert-mode="+cfg.certMode)
+	}
+	if len(why) == 0 {
+		return nil, nil
+	}
+	// client-go and controller-runtime log through these; without them they print to stderr in their own
+	// format or warn that no logger was set.
+	klog.SetLogger(log.WithName("client-go"))
+	ctrllog.SetLogger(log.WithName("controller-runtime"))
+
+	restCfg, err := restConfig(cfg.kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("%s needs the Kubernetes API server: %w (--secret-checks=off with --cert-mode=files runs without it)", strings.Join(why, " and "), err)
+	}
+	restCfg.UserAgent = "objectstore-webhook/" + version.String()
+	// A Secret GET answers in milliseconds; past this the review's own deadline is near anyway.
+	restCfg.Timeout = 5 * time.Second
+	cs, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(pingCtx).Error(); err != nil {
+		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s, which %s needs: %w (--secret-checks=off with --cert-mode=files runs without it)",
+			restCfg.Host, strings.Join(why, " and "), err)
+	}
+	scheme := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), barmanv1.AddToScheme(scheme), cnpgv1.AddToScheme(scheme)); err != nil {
+		return nil, err
+	}
+	c, err := client.New(restCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
+	}
+	log.Info("connected to the Kubernetes API server", "host", restCfg.Host, "for", why)
+	return &kubeClients{config: restCfg, client: c, clientset: cs}, nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		c, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("--kubeconfig %s: %w", kubeconfig, err)
+		}
+		return c, nil
+	}
+	c, err := rest.InClusterConfig()
+	if err != nil {
+		return nil, fmt.Errorf("not running in a cluster (%v); pass --kubeconfig", err)
+	}
+	return c, nil
+}

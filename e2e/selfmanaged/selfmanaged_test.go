@@ -1,0 +1,327 @@
+//go:build integration
+
+package selfmanaged
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+)
+
+// TestManifestsServerDryRun has the API server check both overlays as `kubectl apply -k` would send them.
+func TestManifestsServerDryRun(t *testing.T) {
+	res := kubectl(t, nil, "apply", "--dry-run=server", "-k", filepath.Join(root, "manifests", "default"))
+	if res.ExitCode != 0 {
+		t.Fatalf("dry-run of manifests/default exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	if !strings.Contains(res.Stdout, "deployment.apps/objectstore-webhook") || !strings.Contains(res.Stdout, "role.rbac.authorization.k8s.io/objectstore-webhook-certs") {
+		t.Errorf("dry-run of manifests/default did not cover the Deployment and the self-managed Role:\n%s", res.Stdout)
+	}
+
+	crds := filepath.Join(root, "e2e", "testdata", "cert-manager", "crds.yaml")
+	if res := kubectl(t, nil, "apply", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("installing the cert-manager CRD fixtures exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	if res := kubectl(t, nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("cert-manager CRD fixtures not established: %s", res.Stderr)
+	}
+	res = kubectl(t, nil, "apply", "--dry-run=server", "-k", filepath.Join(root, "manifests", "cert-manager"))
+	if res.ExitCode != 0 {
+		t.Fatalf("dry-run of manifests/cert-manager exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	for _, want := range []string{"certificate.cert-manager.io/objectstore-webhook-serving", "issuer.cert-manager.io/objectstore-webhook-ca"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("dry-run of manifests/cert-manager did not cover %s:\n%s", want, res.Stdout)
+		}
+	}
+}
+
+// TestServedThroughTheAPIServer: started with nothing but the shipped RBAC, the webhook creates its Secret,
+// publishes its CA, and the API server then calls it over TLS it verified with that CA alone.
+func TestServedThroughTheAPIServer(t *testing.T) {
+	resetCerts(t)
+	in := startInstance(t, cluster.WebhookPort())
+	in.waitReady(t)
+
+	s := getSecret(t)
+	if s.Type != corev1.SecretTypeTLS {
+		t.Errorf("Secret type %q, want %q", s.Type, corev1.SecretTypeTLS)
+	}
+	if n := len(pemCerts(s.Data["ca.crt"])); n != 1 {
+		t.Errorf("%d CAs in a fresh Secret, want 1", n)
+	}
+	for i, b := range caBundles(t) {
+		if !bytes.Equal(b, s.Data["ca.crt"]) {
+			t.Errorf("webhook %d: caBundle is not the Secret's ca.crt", i)
+		}
+	}
+	checkServes(t, in.port, s)
+
+	ns := namespace(t)
+	if res := kubectl(t, nil, "apply", "-n", ns, "-f", filepath.Join(root, "examples", "s3-keys.yaml")); res.ExitCode != 0 {
+		t.Fatalf("a valid ObjectStore was not admitted (exit %d): %s", res.ExitCode, res.Stderr)
+	}
+	// A refusal in the webhook's words proves the call got through; a TLS failure would read
+	// "failed calling webhook".
+	res := kubectl(t, []byte(objectStore("refused", "s3://bucket_with_underscores/x")), "apply", "-n", ns, "-f", "-")
+	if res.ExitCode == 0 || !strings.Contains(res.Stderr, `admission webhook "objectstores.objectstore-webhook.io" denied the request`) {
+		t.Fatalf("an invalid ObjectStore was not refused by the webhook (exit %d): %s", res.ExitCode, res.Stderr)
+	}
+}
+
+// TestTwoStartersEndWithOneCA starts two replicas at once against no Secret, a few times over.
+func TestTwoStartersEndWithOneCA(t *testing.T) {
+	for round := 0; round < 3; round++ {
+		t.Run("round"+strconv.Itoa(round), func(t *testing.T) {
+			resetCerts(t)
+			a, b := startInstance(t, cluster.WebhookPort()), startInstance(t, 0)
+			a.waitReady(t)
+			b.waitReady(t)
+			s := getSecret(t)
+			if n := len(pemCerts(s.Data["ca.crt"])); n != 1 {
+				t.Fatalf("%d CAs after two replicas started together, want 1", n)
+			}
+			checkServes(t, a.port, s)
+			checkServes(t, b.port, s)
+			for i, bundle := range caBundles(t) {
+				if !bytes.Equal(bundle, s.Data["ca.crt"]) {
+					t.Errorf("webhook %d: caBundle is not the one CA", i)
+				}
+			}
+		})
+	}
+}
+
+var objectStores = schema.GroupVersionResource{Group: "barmancloud.cnpg.io", Version: "v1", Resource: "objectstores"}
+
+// TestRotationUnderLoad runs two replicas with lifetimes of seconds and sends ObjectStore admissions through
+// the API server (client-go and kubectl) until the CA has rotated twice and the leaf has moved to the
+// third CA. Not one admission may fail.
+func TestRotationUnderLoad(t *testing.T) {
+	resetCerts(t)
+	fast := []string{"--ca-lifetime=12s", "--cert-lifetime=6s", "--renew-before=1/2", "--cert-check-interval=200ms", "--ca-propagation-delay=1s"}
+	a, b := startInstance(t, cluster.WebhookPort(), fast...), startInstance(t, 0, fast...)
+	a.waitReady(t)
+	b.waitReady(t)
+	ns := namespace(t)
+	if res := kubectl(t, nil, "apply", "-n", ns, "-f", filepath.Join(root, "examples", "s3-keys.yaml")); res.ExitCode != 0 {
+		t.Fatalf("setup apply failed: %s", res.Stderr)
+	}
+	dyn, err := dynamic.NewForConfig(cluster.RESTConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var sent, failed atomic.Int64
+	var errMu sync.Mutex
+	var firstErrs []string
+	fail := func(what string) {
+		failed.Add(1)
+		errMu.Lock()
+		if len(firstErrs) < 5 {
+			firstErrs = append(firstErrs, what)
+		}
+		errMu.Unlock()
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // client-go: server-side dry-run creates, each one an admission call
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON([]byte(objectStore("load-"+strconv.Itoa(i), "s3://example-pg-backups/load"))); err != nil {
+				fail(err.Error())
+				return
+			}
+			_, err := dyn.Resource(objectStores).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			sent.Add(1)
+			if err != nil {
+				fail("client-go: " + err.Error())
+			}
+		}
+	}()
+	go func() { // kubectl apply, as users and GitOps tools send them
+		defer wg.Done()
+		for i := 0; ctx.Err() == nil; i++ {
+			manifest := objectStore("kubectl-"+strconv.Itoa(i%5), fmt.Sprintf("s3://example-pg-backups/k%d", i))
+			res, err := cluster.KubectlWithInput(context.Background(), []byte(manifest), "apply", "-n", ns, "-f", "-")
+			sent.Add(1)
+			if err != nil || res.ExitCode != 0 {
+				fail(fmt.Sprintf("kubectl: %v %s", err, res.Stderr))
+			}
+		}
+	}()
+
+	// Watch the Secret until two CA rotations have happened and the leaf is signed by the third CA.
+	cas := map[string]bool{}
+	var order []string
+	leaves := map[string]bool{}
+	deadline := time.Now().Add(3 * time.Minute)
+	done := false
+	for !done && time.Now().Before(deadline) {
+		s := getSecret(t)
+		bundle := pemCerts(s.Data["ca.crt"])
+		leafBlock, _ := pem.Decode(s.Data["tls.crt"])
+		if len(bundle) > 0 && leafBlock != nil {
+			cur := string(bundle[0].Raw)
+			if !cas[cur] {
+				cas[cur] = true
+				order = append(order, cur)
+			}
+			leaf, err := x509.ParseCertificate(leafBlock.Bytes)
+			if err == nil {
+				leaves[leaf.SerialNumber.String()] = true
+				done = len(order) >= 3 && leaf.CheckSignatureFrom(bundle[0]) == nil && bundle[0].Equal(certOf(order[2]))
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	t.Logf("%d admissions sent, %d failed; %d CAs (%d rotations), %d serving certificates", sent.Load(), failed.Load(), len(order), len(order)-1, len(leaves))
+	if !done {
+		t.Fatalf("the CA did not rotate twice with the leaf following within the run: %d CAs seen", len(order))
+	}
+	if sent.Load() == 0 {
+		t.Fatal("no admission was sent")
+	}
+	if failed.Load() != 0 {
+		t.Fatalf("%d of %d admissions failed during rotation; first: %s", failed.Load(), sent.Load(), strings.Join(firstErrs, "\n"))
+	}
+}
+
+func certOf(raw string) *x509.Certificate {
+	c, _ := x509.ParseCertificate([]byte(raw))
+	return c
+}
+
+// resetCerts removes the Secret and empties every caBundle, so that a test starts from a fresh install and
+// only a CA the webhook publishes can make the API server trust it.
+func resetCerts(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	err := admin.CoreV1().Secrets(webhookNS).Delete(ctx, secretName, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	arv1 := admin.AdmissionregistrationV1()
+	vwc, err := arv1.ValidatingWebhookConfigurations().Get(ctx, configName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range vwc.Webhooks {
+		vwc.Webhooks[i].ClientConfig.CABundle = nil
+	}
+	if _, err := arv1.ValidatingWebhookConfigurations().Update(ctx, vwc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	mwc, err := arv1.MutatingWebhookConfigurations().Get(ctx, configName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range mwc.Webhooks {
+		mwc.Webhooks[i].ClientConfig.CABundle = nil
+	}
+	if _, err := arv1.MutatingWebhookConfigurations().Update(ctx, mwc, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func getSecret(t *testing.T) *corev1.Secret {
+	t.Helper()
+	s, err := admin.CoreV1().Secrets(webhookNS).Get(context.Background(), secretName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func caBundles(t *testing.T) [][]byte {
+	t.Helper()
+	ctx := context.Background()
+	var out [][]byte
+	vwc, err := admin.AdmissionregistrationV1().ValidatingWebhookConfigurations().Get(ctx, configName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range vwc.Webhooks {
+		out = append(out, w.ClientConfig.CABundle)
+	}
+	mwc, err := admin.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, configName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range mwc.Webhooks {
+		out = append(out, w.ClientConfig.CABundle)
+	}
+	return out
+}
+
+// checkServes dials the instance as the API server would: verifying 127.0.0.1 against the Secret's CAs.
+func checkServes(t *testing.T, port int, s *corev1.Secret) {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(s.Data["ca.crt"])
+	conn, err := tls.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port), &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("TLS to the webhook on port %d with the Secret's CA: %v", port, err)
+	}
+	defer conn.Close()
+	served := conn.ConnectionState().PeerCertificates[0]
+	if !bytes.Equal(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: served.Raw}), s.Data["tls.crt"]) {
+		t.Errorf("the webhook on port %d serves a certificate other than the Secret's", port)
+	}
+}
+
+func pemCerts(data []byte) []*x509.Certificate {
+	var out []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return out
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			out = append(out, c)
+		}
+	}
+}
+
+var nsCount atomic.Int64
+
+func namespace(t *testing.T) string {
+	t.Helper()
+	name := "sm-" + strconv.FormatInt(nsCount.Add(1), 10)
+	_, err := admin.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// objectStore is an ObjectStore using the credentials Secret of examples/s3-keys.yaml.
+func objectStore(name, dest string) string {
+	return fmt.Sprintf(`{"apiVersion":"barmancloud.cnpg.io/v1","kind":"ObjectStore","metadata":{"name":%q},
+"spec":{"configuration":{"destinationPath":%q,"s3Credentials":{
+"accessKeyId":{"name":"s3-keys-credentials","key":"ACCESS_KEY_ID"},
+"secretAccessKey":{"name":"s3-keys-credentials","key":"ACCESS_SECRET_KEY"},
+"region":{"name":"s3-keys-credentials","key":"REGION"}}}}}`, name, dest)
+}
