@@ -351,6 +351,10 @@ func (c *Cluster) Root() string { return c.opts.Root }
 // WebhookPort is the 127.0.0.1 port the webhook serves HTTPS on; it stays the same across restarts.
 func (c *Cluster) WebhookPort() int { return c.webhookPort }
 
+// WebhookKubeconfigPath is the kubeconfig the webhook runs with: the manifests' ServiceAccount identity,
+// judged by the RBAC they ship.
+func (c *Cluster) WebhookKubeconfigPath() string { return c.webhookKubecf }
+
 // MetricsAddr is the webhook's /healthz, /readyz and /metrics address.
 func (c *Cluster) MetricsAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.metricsPort))

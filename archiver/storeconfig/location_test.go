@@ -82,7 +82,7 @@ func TestJoinAndString(t *testing.T) {
 		"s3://bucket/base/": "s3://bucket/base",
 		"gs://b":            "gs://b",
 		"https://console.cloud.google.com/storage/browser/b/p": "gs://b/p",
-		"http://127.0.0.1:10000/devstoreaccount1/wal/x":         "http://127.0.0.1:10000/devstoreaccount1/wal/x",
+		"http://127.0.0.1:10000/devstoreaccount1/wal/x":        "http://127.0.0.1:10000/devstoreaccount1/wal/x",
 	} {
 		loc, err := ParseDestination(in, "")
 		if err != nil {

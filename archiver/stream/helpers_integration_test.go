@@ -41,7 +41,8 @@ func minioStore(t testing.TB, m *testservers.MinIO) store.Store {
 // primary starts a PostgreSQL primary that keeps every segment in pg_wal, so archived segments can be
 // compared with the server's own files.
 func primary(t testing.TB) *testservers.Postgres {
-	return testservers.StartPostgres(t, testservers.PostgresOptions{Conf: []string{"wal_keep_size = '4GB'"}})
+	return testservers.StartPostgres(t, testservers.PostgresOptions{Conf: []string{"wal_keep_size = '4GB'",
+		"max_wal_senders = 40", "max_replication_slots = 40"}})
 }
 
 type running struct {

@@ -369,10 +369,10 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 // backoff is exponential from 100 ms up to max, with full jitter so that many archivers recovering from
 // the same outage do not retry in step.
-func backoff(attempt int, max time.Duration) time.Duration {
+func backoff(attempt int, ceiling time.Duration) time.Duration {
 	d := 100 * time.Millisecond << min(attempt, 10)
-	if d > max || d <= 0 {
-		d = max
+	if d > ceiling || d <= 0 {
+		d = ceiling
 	}
 	return d/2 + rand.N(d/2+1)
 }

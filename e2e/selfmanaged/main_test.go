@@ -65,6 +65,7 @@ func run(m *testing.M) int {
 		Root:          root,
 		ManifestsDir:  filepath.Join(root, "manifests", "default"),
 		WebhookBinary: webhookBin,
+		ExtraCRDPaths: []string{filepath.Join(root, "e2e", "testdata", "crd")},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "selfmanaged: starting the local cluster:", err)

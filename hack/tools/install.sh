@@ -43,7 +43,8 @@ read -r -a NICE_CMD <<<"${NICE-nice -n 10}"
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # == @latest on the proxy; MinIO is source-only now, no semver tags
 FAKE_GCS_SERVER_VERSION=v1.56.1
 AZURITE_VERSION=3.35.0 # 3.36.0 needs Node >= 21, 3.37.0 Node >= 22; Node 20 is on the machine
-# Bump when a build recipe (flags, layout) changes, to force rebuilds.
+# Stamps already include versions, tool-module hashes and ldflags; bump this
+# when a build recipe changes in some other way, to force rebuilds.
 RECIPE=1
 
 log() { printf '%s\n' "install.sh: $*" >&2; }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -121,17 +122,32 @@ func BenchmarkObjectStoreReview(b *testing.B) {
 	reader := bytes.NewReader(body)
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	// On a shared machine ns/op also counts the time other processes hold the CPU. Two figures that do not
+	// depend on the neighbours as much: the process's own CPU time per review (garbage collection
+	// included), and the fastest batch of reviews, a rough "uncontended" figure.
+	const batch = 32
+	best := time.Duration(1 << 62)
 	cpu := cpuTime()
-	for b.Loop() {
-		reader.Reset(body)
-		req.Body = readCloser{reader}
-		req.ContentLength = int64(len(body))
-		rec.Body.Reset()
-		mux.ServeHTTP(rec, req)
+	b.ResetTimer()
+	for n := 0; n < b.N; {
+		start := time.Now()
+		k := 0
+		for ; k < batch && n < b.N; k, n = k+1, n+1 {
+			reader.Reset(body)
+			req.Body = readCloser{reader}
+			req.ContentLength = int64(len(body))
+			rec.Body.Reset()
+			mux.ServeHTTP(rec, req)
+		}
+		if k == batch {
+			best = min(best, time.Since(start)/batch)
+		}
 	}
-	// On a shared machine ns/op counts the time other processes hold the CPU; the process's own CPU time
-	// per review (garbage collection included) is the figure that does not depend on the neighbours.
+	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
+	if best < 1<<62 {
+		b.ReportMetric(float64(best.Nanoseconds()), "best-ns/op")
+	}
 	var review admissionv1.AdmissionReview
 	if err := jsonUnmarshal(rec.Body.Bytes(), &review); err != nil || !review.Response.Allowed {
 		b.Fatalf("last answer not an allow: %v %s", err, rec.Body.String())

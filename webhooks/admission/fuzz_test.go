@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
@@ -19,16 +22,43 @@ var jsonUnmarshal = json.Unmarshal
 // *ReviewError, and the mux answers with a review carrying a status, never a panic or a non-review body.
 func FuzzDecodeReview(f *testing.F) {
 	f.Add([]byte(storeReview))
+	f.Add([]byte(storeJSON))
 	f.Add(reviewJSON(f, storesGVR, "ObjectStore", nil))
 	f.Add(reviewJSON(f, podsGVR, "Pod", nil))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"version":"v1","resource":"pods"}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"u","resource":{"group":"barmancloud.cnpg.io","version":"v1","resource":"objectstores"},"operation":"UPDATE","object":{"spec":1},"oldObject":null}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a\u0062","obj\u0065ct":{"a":1},"object":null,"userInfo":{"username":"x","groups":[],"extra":{"k":["v"]}},"dryRun":true,"options":{"kind":"CreateOptions"},"requestKind":{"group":"","version":"v1","kind":"Pod"},"requestResource":{"group":"","version":"v1","resource":"pods"}}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"a","kind":{"kind":"A"},"kind":{"group":"g"}},"request":{"uid":"b"}}`))
+	f.Add([]byte(`{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"\xff\u00e9","name":"caf\u00e9","resource":{"version":"v1","resource":"objectstores","group":"barmancloud.cnpg.io"},"operation":"UPDATE","object":{"metadata":{"managedFields":[{"manager":"m"}],"name":"x"},"spec":{}},"oldObject":{"metadata":{"managedFields":null}}},"response":{"uid":"r"}}`))
 	f.Add([]byte(`{"apiVersion":`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(``))
 	mux := storeMux(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The fast path, when it takes a review, decodes exactly what the plain decoder does.
+		if fast, ok := admission.FastReview(body); ok {
+			plain := &admissionv1.AdmissionReview{}
+			if err := admission.DecodePlain(body, plain); err != nil {
+				t.Fatalf("fast path accepted what the plain decoder refuses (%v)", err)
+			}
+			if !equality.Semantic.DeepEqual(fast, plain) {
+				t.Fatalf("fast and plain decodes differ:\nfast  %+v\nplain %+v", fast.Request, plain.Request)
+			}
+		}
+		// Dropping managedFields changes nothing else of an object.
+		var whole v1.ObjectStore
+		if admission.DecodePlain(body, &whole) == nil {
+			var stripped v1.ObjectStore
+			if err := admission.DecodeObject(body, &stripped); err != nil {
+				t.Fatalf("DecodeObject refused what the plain decoder takes: %v", err)
+			}
+			whole.ManagedFields = nil
+			if !equality.Semantic.DeepEqual(&whole, &stripped) {
+				t.Fatalf("DecodeObject changed more than managedFields:\n%+v\n%+v", whole, stripped)
+			}
+		}
+
 		review, err := admission.DecodeReview(body)
 		if err != nil {
 			var re *admission.ReviewError

@@ -47,12 +47,13 @@ func skipValue(b []byte, i, depth int) int {
 	return -1
 }
 
-// member is called for each member of an object: its raw key (between the quotes, escapes as written)
-// and where its value starts and ends.
-type member func(key []byte, start, end int)
+// member is called for each member of an object with its raw key (between the quotes, escapes as
+// written) and where its value starts; it scans the value (skipValue, or something that also decodes it)
+// and returns where the value ends, or -1 if it is invalid.
+type member func(key []byte, start, depth int) int
 
-// scanObject checks the object starting at b[i] == '{', calls visit for each member if not nil, and
-// returns the index just past it, or -1.
+// scanObject checks the object starting at b[i] == '{', hands each member's value to visit (or skips it
+// when visit is nil), and returns the index just past the object, or -1.
 func scanObject(b []byte, i, depth int, visit member) int {
 	if depth > maxDepth {
 		return -1
@@ -76,11 +77,16 @@ func scanObject(b []byte, i, depth int, visit member) int {
 			return -1
 		}
 		start := skipSpace(b, i+1)
-		if i = skipValue(b, start, depth); i < 0 {
+		if start >= len(b) {
 			return -1
 		}
 		if visit != nil {
-			visit(key, start, i)
+			i = visit(key, start, depth)
+		} else {
+			i = skipValue(b, start, depth)
+		}
+		if i < 0 {
+			return -1
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
@@ -210,60 +216,8 @@ func skipDigits(b []byte, i int) int {
 	return i
 }
 
-// span is a value's place in its input.
+// span is a value's place in its input; end 0 means absent.
 type span struct{ start, end int }
-
-// splitReview finds request.object and request.oldObject in a review and returns a copy of the review
-// with both replaced by null, plus their spans in body. ok is false when body is not valid JSON or has a
-// shape the fast path does not handle (duplicate keys, a request that is not an object): the caller then
-// decodes body as a whole.
-func splitReview(body []byte) (rest []byte, object, oldObject span, ok bool) {
-	var request span
-	requests := 0
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return nil, span{}, span{}, false
-	}
-	end := scanObject(body, i, 1, func(key []byte, start, end int) {
-		if string(key) == "request" {
-			requests++
-			request = span{start, end}
-		}
-	})
-	if end < 0 || skipSpace(body, end) != len(body) || requests != 1 || body[request.start] != '{' {
-		return nil, span{}, span{}, false
-	}
-	objects, olds := 0, 0
-	scanObject(body, request.start, 2, func(key []byte, start, end int) {
-		switch string(key) {
-		case "object":
-			objects++
-			object = span{start, end}
-		case "oldObject":
-			olds++
-			oldObject = span{start, end}
-		}
-	})
-	if objects > 1 || olds > 1 || objects+olds == 0 {
-		return nil, span{}, span{}, false
-	}
-	rest = make([]byte, 0, len(body)-(object.end-object.start)-(oldObject.end-oldObject.start)+8)
-	first, second := object, oldObject
-	if objects == 0 || (olds == 1 && oldObject.start < object.start) {
-		first, second = oldObject, object
-	}
-	pos := 0
-	for _, s := range []span{first, second} {
-		if s.end == 0 {
-			continue
-		}
-		rest = append(rest, body[pos:s.start]...)
-		rest = append(rest, "null"...)
-		pos = s.end
-	}
-	rest = append(rest, body[pos:]...)
-	return rest, object, oldObject, true
-}
 
 // withoutManagedFields returns obj with metadata.managedFields set to null, or obj itself when it has
 // none or an unexpected shape. Only the first metadata member is looked at; a duplicate, which the decoder
@@ -273,22 +227,23 @@ func withoutManagedFields(obj []byte) []byte {
 	if i >= len(obj) || obj[i] != '{' {
 		return obj
 	}
-	var meta, managed span
-	end := scanObject(obj, i, 1, func(key []byte, start, end int) {
-		if meta.end == 0 && string(key) == "metadata" && obj[start] == '{' {
-			meta = span{start, end}
+	var managed span
+	seenMeta := false
+	end := scanObject(obj, i, 1, func(key []byte, start, depth int) int {
+		if seenMeta || string(key) != "metadata" || obj[start] != '{' {
+			return skipValue(obj, start, depth)
 		}
+		seenMeta = true
+		return scanObject(obj, start, depth+1, func(key []byte, start, depth int) int {
+			end := skipValue(obj, start, depth)
+			if managed.end == 0 && string(key) == "managedFields" {
+				managed = span{start, end}
+			}
+			return end
+		})
 	})
 	// Invalid JSON goes to the decoder untouched, so that its error points into what was sent.
-	if end < 0 || meta.end == 0 {
-		return obj
-	}
-	scanObject(obj, meta.start, 2, func(key []byte, start, end int) {
-		if managed.end == 0 && string(key) == "managedFields" {
-			managed = span{start, end}
-		}
-	})
-	if managed.end == 0 {
+	if end < 0 || managed.end <= 0 {
 		return obj
 	}
 	out := make([]byte, 0, len(obj)-(managed.end-managed.start)+4)

@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +141,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, ep.path, start, -1, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: admission reviews are POSTed", r.Method))
 		return
 	}
-	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != jsonContentType {
+	if ct := r.Header.Get("Content-Type"); ct != jsonContentType && !isJSONMediaType(ct) {
 		m.fail(w, ep.path, start, -1, http.StatusUnsupportedMediaType,
 			fmt.Sprintf("content type %q not supported: admission reviews are sent as %s", r.Header.Get("Content-Type"), jsonContentType))
 		return
@@ -231,6 +230,9 @@ func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest
 // already applied the failure policy, so work on the review is wasted.
 func withTimeout(r *http.Request) context.Context {
 	ctx := r.Context()
+	if r.URL.RawQuery == "" {
+		return ctx
+	}
 	if t := r.URL.Query().Get("timeout"); t != "" {
 		if d, err := time.ParseDuration(t); err == nil && d > 0 {
 			ctx, cancel := context.WithTimeout(ctx, d)
@@ -251,6 +253,9 @@ func (m *Mux) fail(w http.ResponseWriter, path string, start time.Time, size, co
 }
 
 func (m *Mux) log(ep *endpoint, req *admissionv1.AdmissionRequest, resp *admissionv1.AdmissionResponse, verdict string, cause error, elapsed time.Duration) {
+	if (verdict == VerdictAllowed || verdict == VerdictWarned || verdict == VerdictPatched) && !m.opts.Logger.V(1).Enabled() {
+		return // the common case costs nothing when debug logging is off
+	}
 	log := m.opts.Logger.WithValues("webhook", ep.path, "uid", req.UID, "kind", req.Kind.Kind,
 		"object", objectRef(req), "operation", req.Operation)
 	switch verdict {
@@ -284,11 +289,27 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if r.ContentLength <= 0 {
 		return io.ReadAll(body)
 	}
-	// One byte more than announced, so that a body longer than its Content-Length is read to its end
-	// (and to the limit) instead of being cut silently.
-	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-	_, err := buf.ReadFrom(body)
-	return buf.Bytes(), err
+	// One byte more than announced, so that reading ends on io.EOF without growing the buffer.
+	buf := make([]byte, 0, r.ContentLength+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // a body longer than announced: let append grow it
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
+// isJSONMediaType accepts application/json with parameters (charset=utf-8), as the API server may send.
+func isJSONMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == jsonContentType
 }
 
 func tooLarge(size, limit int64) string {

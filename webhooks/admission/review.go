@@ -62,33 +62,14 @@ func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	return review, nil
 }
 
-// decodeReviewJSON decodes the envelope without the two objects, which are then taken as sub-slices of
-// body: the review aliases body, which must not change while it is in use.
+// decodeReviewJSON takes the fast path when the review has the API server's shape, the plain decoder
+// otherwise; see fastReview.
 func decodeReviewJSON(body []byte) (*admissionv1.AdmissionReview, error) {
+	if review, ok := fastReview(body); ok {
+		return review, nil
+	}
 	review := &admissionv1.AdmissionReview{}
-	if rest, object, oldObject, ok := splitReview(body); ok {
-		if err := unmarshal(rest, review); err == nil && review.Request != nil &&
-			review.Request.Object.Raw == nil && review.Request.OldObject.Raw == nil {
-			review.Request.Object.Raw = rawValue(body, object)
-			review.Request.OldObject.Raw = rawValue(body, oldObject)
-			return review, nil
-		}
-		// A key spelled with escapes ("obj\u0065ct") or a type error: the whole body decides.
-		review = &admissionv1.AdmissionReview{}
-	}
 	return review, unmarshal(body, review)
-}
-
-// rawValue is what RawExtension.UnmarshalJSON would keep: nothing for an absent value or null.
-func rawValue(body []byte, s span) []byte {
-	if s.end == 0 {
-		return nil
-	}
-	v := body[s.start:s.end:s.end]
-	if string(v) == "null" {
-		return nil
-	}
-	return v
 }
 
 // EncodeReview writes the response to review: same apiVersion and kind, so the API server accepts it, and

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -23,7 +24,11 @@ func (m Mutator) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) a
 		return admission.Result{}
 	}
 	ops, warnings, err := Mutate(ctx, m.Lookup, req.Namespace, req.Object.Raw)
-	if err != nil {
+	var bad *DecodeError
+	switch {
+	case errors.As(err, &bad):
+		return admission.Deny(http.StatusBadRequest, "request.object is not a valid Cluster: "+bad.Err.Error())
+	case err != nil:
 		return admission.Result{Err: err}
 	}
 	res := admission.Result{Warnings: warnings}

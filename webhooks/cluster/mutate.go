@@ -99,16 +99,23 @@ type clusterShape struct {
 	} `json:"spec"`
 }
 
+// DecodeError is input that is not a Cluster at all, as opposed to a failed lookup.
+type DecodeError struct{ Err error }
+
+func (e *DecodeError) Error() string { return "decoding Cluster: " + e.Err.Error() }
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 // Decode reads a Cluster from JSON the way the API server does (case-sensitive keys) and records its
-// Shape.
+// Shape. Its errors are *DecodeError.
 func Decode(raw []byte) (*cnpgv1.Cluster, Shape, error) {
 	var c cnpgv1.Cluster
 	if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &c); err != nil {
-		return nil, Shape{}, fmt.Errorf("decoding Cluster: %w", err)
+		return nil, Shape{}, &DecodeError{err}
 	}
 	var cs clusterShape
 	if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &cs); err != nil {
-		return nil, Shape{}, fmt.Errorf("decoding Cluster: %w", err)
+		return nil, Shape{}, &DecodeError{err}
 	}
 	var s Shape
 	if sp := cs.Spec; sp != nil {

@@ -1,12 +1,20 @@
 package pod
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 
 // BenchmarkInject measures one pod through decode, lookups, plan and patch: what the webhook does per
@@ -57,4 +65,47 @@ func bigPod(tb testing.TB, raw []byte, env, containers int) []byte {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// BenchmarkReview is one pod review end to end through the transport: the AdmissionReview body in, the
+// response with its patch out, as the API server sends and reads it.
+//
+//	go test ./webhooks/pod -run '^$' -bench Review -benchmem
+func BenchmarkReview(b *testing.B) {
+	raw, set := loadCase(b, "testdata/s3-keys.yaml")
+	big := bigPod(b, raw, 2000, 50)
+	mux, err := admission.NewMux(admission.Options{}, admission.Route{Path: "/mutate/pods", Type: admission.Mutating,
+		Resource: corev1.SchemeGroupVersion.WithResource("pods"),
+		Handler:  &Webhook{Injector: Injector{Lookup: set, Options: testOptions("bench")}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		pod  []byte
+	}{{"instance-pod", raw}, {"2000-env-50-containers", big}} {
+		body, err := json.Marshal(admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Request: &admissionv1.AdmissionRequest{UID: "3f1e", Operation: admissionv1.Create, Namespace: "db",
+				Kind:     metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+				Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+				Object:   runtime.RawExtension{Raw: bc.pod}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/mutate/pods", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				mux.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"patch"`)) {
+					b.Fatalf("no patch: %d %s", w.Code, w.Body.Bytes())
+				}
+			}
+		})
+	}
 }

@@ -47,7 +47,10 @@ func TestGolden(t *testing.T) {
 	}
 	cases := 0
 	for _, in := range inputs {
-		if strings.HasSuffix(in, ".injected.yaml") {
+		if base, ok := strings.CutSuffix(in, ".injected.yaml"); ok {
+			if _, err := os.Stat(base + ".yaml"); err != nil {
+				t.Errorf("stale golden file %s: its input %s.yaml is gone", in, base)
+			}
 			continue
 		}
 		cases++

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -260,5 +262,30 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := (&Config{InjectionFailure: "sometimes"}).DenyOnFailure(); err == nil {
 		t.Error("--injection-failure=sometimes accepted")
+	}
+}
+
+// TestEncodePatch: the hand-written encoding says the same as encoding/json.
+func TestEncodePatch(t *testing.T) {
+	raw, set := loadCase(t, "testdata/azure-workload-identity.yaml")
+	res, err := (&Injector{Lookup: set, Options: testOptions("x")}).Inject(context.Background(), "db", raw)
+	if err != nil || len(res.Patch) == 0 {
+		t.Fatalf("no patch: %v", err)
+	}
+	res.Patch = append(res.Patch, jsonpatch.NewOperation("add", "/metadata/labels/a~1\"\u2028", "v\u0000"))
+	fast, err := EncodePatch(res.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := mustJSON(t, res.Patch)
+	var a, b any
+	if err := json.Unmarshal(fast, &a); err != nil {
+		t.Fatalf("EncodePatch wrote invalid JSON: %v\n%s", err, fast)
+	}
+	if err := json.Unmarshal(slow, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("EncodePatch differs from encoding/json:\n%s\n%s", fast, slow)
 	}
 }

@@ -54,7 +54,7 @@ func (w *Webhook) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	}
 	out := admission.Result{Warnings: res.Warnings}
 	if len(res.Patch) > 0 {
-		if out.Patch, err = json.Marshal(res.Patch); err != nil {
+		if out.Patch, err = EncodePatch(res.Patch); err != nil {
 			return admission.Result{Err: fmt.Errorf("encoding the patch: %w", err)}
 		}
 	}

@@ -51,6 +51,31 @@ func classify(err error) (sentinel error, hint string) {
 	return nil, ""
 }
 
+// compactError prints an Azure response error on one line (the SDK's spans a dozen, with the whole body)
+// and still unwraps to it for errors.As.
+type compactError struct {
+	msg string
+	err error
+}
+
+func (e compactError) Error() string { return e.msg }
+func (e compactError) Unwrap() error { return e.err }
+
+func compact(err error) error {
+	var respErr *azcore.ResponseError
+	if !errors.As(err, &respErr) {
+		return err
+	}
+	msg := fmt.Sprintf("HTTP %d", respErr.StatusCode)
+	if respErr.ErrorCode != "" {
+		msg += " " + respErr.ErrorCode
+	}
+	if r := respErr.RawResponse; r != nil && r.Request != nil {
+		msg = r.Request.Method + " " + r.Request.URL.Scheme + "://" + r.Request.URL.Host + r.Request.URL.Path + ": " + msg
+	}
+	return compactError{msg: msg, err: err}
+}
+
 func (s *Store) name(key string) string { return s.URL() + "/" + key }
 
 // mapErr wraps err so that errors.Is finds the store sentinel while the message keeps the SDK's detail.
@@ -59,6 +84,7 @@ func (s *Store) mapErr(op, key string, err error) error {
 		return nil
 	}
 	sentinel, hint := classify(err)
+	err = compact(err)
 	switch {
 	case sentinel == store.ErrBucketNotFound:
 		return fmt.Errorf("azure %s %s: %w: container %q: %w", op, s.name(key), sentinel, s.cfg.Container, err)

@@ -16,7 +16,7 @@ import (
 // listErr turns a 404 from listing into ErrBucketNotExist: only the bucket can be missing there.
 func listErr(err error) error {
 	var gerr *googleapi.Error
-	if errors.As(err, &gerr) && gerr.Code == http.StatusNotFound {
+	if !errors.Is(err, storage.ErrBucketNotExist) && errors.As(err, &gerr) && gerr.Code == http.StatusNotFound {
 		return fmt.Errorf("%w: %w", storage.ErrBucketNotExist, err)
 	}
 	return err

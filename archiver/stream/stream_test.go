@@ -1,0 +1,94 @@
+package stream
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+)
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]uint64{"1MB": 1 << 20, "16MB": 16 << 20, "1GB": 1 << 30, "1024kB": 1 << 20} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "3MB", "16", "2GB", "512kB"} {
+		if _, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) accepted", in)
+		}
+	}
+}
+
+func TestBackoffBounded(t *testing.T) {
+	for attempt := 0; attempt < 100; attempt++ {
+		if d := backoff(attempt, 5*time.Second); d <= 0 || d > 5*time.Second {
+			t.Fatalf("backoff(%d) = %s", attempt, d)
+		}
+	}
+}
+
+func TestNewRejectsBadSlot(t *testing.T) {
+	conn, _ := pgconn.ParseConfig("host=127.0.0.1")
+	for _, slot := range []string{"", "Has-Caps", "drop table x"} {
+		if _, err := New(Config{Conn: conn, Slot: slot}); err == nil {
+			t.Errorf("slot %q accepted", slot)
+		}
+	}
+	a, err := New(Config{Conn: conn, Slot: "wal_archiver"})
+	if err != nil || a.cfg.Conn.RuntimeParams["replication"] != "true" {
+		t.Errorf("New: %v, replication=%q", err, a.cfg.Conn.RuntimeParams["replication"])
+	}
+}
+
+// TestSpool covers the file protocol: an open segment becomes durable under its final name, pending files
+// come out history first, refused files are parked and no longer pending.
+func TestSpool(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	sp, err := OpenSpool(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seg = 1 << 20
+	n := layout.SegmentName(1, 3, seg)
+	o, err := sp.OpenSegment(n, seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.f.WriteAt([]byte("wal"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Finish(o, n); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, n.String()))
+	if err != nil || st.Size() != seg {
+		t.Fatalf("finished segment: %v, size %d", err, st.Size())
+	}
+	if err := sp.WriteFile("00000002.history", []byte("1\t0/300000\tx\n")); err != nil {
+		t.Fatal(err)
+	}
+	o2, _ := sp.OpenSegment(layout.SegmentName(1, 4, seg), seg)
+	if err := sp.Finish(o2, layout.SegmentName(1, 4, seg).AsPartial()); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := sp.Pending()
+	want := []string{"00000002.history", "000000010000000000000003", "000000010000000000000004.partial"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Pending = %v, want %v", got, want)
+	}
+	if err := sp.Park(n.String()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := sp.Pending(); slices.Contains(got, n.String()) {
+		t.Errorf("a parked file is still pending: %v", got)
+	}
+	if c := sp.Conflicts(); !slices.Equal(c, []string{n.String()}) {
+		t.Errorf("Conflicts = %v", c)
+	}
+}

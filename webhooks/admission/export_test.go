@@ -1,0 +1,9 @@
+package admission
+
+import admissionv1 "k8s.io/api/admission/v1"
+
+// DecodePlain is the plain decoder the fast path must agree with.
+func DecodePlain(body []byte, into any) error { return unmarshal(body, into) }
+
+// FastReview exposes the fast path to the fuzz target.
+func FastReview(body []byte) (*admissionv1.AdmissionReview, bool) { return fastReview(body) }
