@@ -194,7 +194,11 @@ func (s *SelfManaged) Run(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
 		wait := s.cfg.CheckInterval
-		if err := s.reconcile(ctx); err != nil {
+		// A bound of its own, so that a hung API call cannot stall renewal whatever the client's timeout.
+		rctx, cancel := context.WithTimeout(ctx, reconcileTimeout)
+		err := s.reconcile(rctx)
+		cancel()
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -214,6 +218,9 @@ func (s *SelfManaged) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// reconcileTimeout bounds one pass: a few small reads and writes.
+const reconcileTimeout = 30 * time.Second
 
 func (s *SelfManaged) poke() {
 	select {

@@ -67,6 +67,11 @@ func TestCheckS3(t *testing.T) {
 		s.DestinationPath = "s3://no-such-bucket/base"
 		wantFailure(t, runCheck(t, s, minioEnv(m)), check.ClassBucket, `bucket "no-such-bucket" does not exist`)
 	})
+	t.Run("UnknownHost", func(t *testing.T) {
+		s := s
+		s.EndpointURL = "http://wal-archiver-test.invalid:9000" // .invalid never resolves (RFC 2606)
+		wantFailure(t, runCheck(t, s, minioEnv(m)), check.ClassDNS, `cannot resolve host "wal-archiver-test.invalid"`)
+	})
 	t.Run("Unreachable", func(t *testing.T) {
 		s := s
 		s.EndpointURL = "http://" + net.JoinHostPort("127.0.0.1", strings.TrimPrefix(freePort(t), ":"))

@@ -184,6 +184,8 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("x: %w", syscall.ECONNREFUSED), ClassConnect, "cannot connect"},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), ClassTimeout, "did not answer in time"},
 		{integrityError{"boom"}, ClassIntegrity, "boom"},
+		{errors.New("operation error S3: ListObjectsV2, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found"), ClassAuth, "no credentials found"},
+		{errors.New("google: could not find default credentials. See https://cloud.google.com/docs/authentication"), ClassAuth, "no credentials found"},
 		{errors.New("strange"), ClassOther, "strange"},
 	} {
 		class, msg := Classify(c.err, "wal", "https://h:9000")

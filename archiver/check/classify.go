@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
@@ -58,6 +59,8 @@ func Classify(err error, bucket, endpoint string) (Class, string) {
 		return ClassAuth, fmt.Sprintf("authentication failed: check the access key, secret, token or identity (%v)", err)
 	case errors.Is(err, store.ErrPermission):
 		return ClassPermission, fmt.Sprintf("permission denied on bucket %q: the credentials are not allowed this operation (%v)", bucket, err)
+	case missingCredentials(err):
+		return ClassAuth, fmt.Sprintf("no credentials found: give the store keys, or an identity (IRSA, Workload Identity) the pod really has (%v)", err)
 	case errors.As(err, &dnsErr):
 		return ClassDNS, fmt.Sprintf("cannot resolve host %q: check the endpoint URL or destination path and the pod's DNS (%v)", dnsErr.Name, err)
 	case errors.As(err, &unknownCA), errors.As(err, &verifyErr):
@@ -75,4 +78,20 @@ func Classify(err error, bucket, endpoint string) (Class, string) {
 		return ClassTimeout, fmt.Sprintf("%s did not answer in time (%v)", where, err)
 	}
 	return ClassOther, err.Error()
+}
+
+// missingCredentials recognises the SDKs' "no credentials anywhere in the chain" failures. None of the three
+// SDKs exports a type for it, so their stable message fragments are matched.
+func missingCredentials(err error) bool {
+	msg := err.Error()
+	for _, frag := range []string{
+		"get identity: get credentials",             // aws-sdk-go-v2, default chain exhausted
+		"could not find default credentials",        // Google ADC
+		"DefaultAzureCredential: failed to acquire", // azidentity chain exhausted
+	} {
+		if strings.Contains(msg, frag) {
+			return true
+		}
+	}
+	return false
 }

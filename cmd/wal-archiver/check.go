@@ -6,32 +6,40 @@ import (
 	"io"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/check"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 )
 
+// runCheck proves the store is usable with the settings the sidecar would run with: it reaches the store,
+// writes, lists, reads back and deletes a probe under the server's prefix, and says which step failed why.
+// Exit codes follow barman-cloud-check-wal-archive --test: 0 usable, 2 unreachable, 1 anything else.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	s := newSettings("check", stderr)
-	timeout := s.fs.Duration("timeout", 30*time.Second, "give up after this long")
+	timeout := s.fs.Duration("timeout", 30*time.Second, "time allowed for each step")
 	if err := s.parse(args); err != nil {
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	st, prefix, err := openStore(ctx, s, 1)
+	ctx := context.Background()
+	cfg := storeconfig.SettingsFromEnv(s.getenv)
+	// One attempt per request: a check reports the first failure instead of retrying it away.
+	cfg.MaxAttempts = 1
+	st, loc, err := storeconfig.Open(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "wal-archiver check:", err)
-		return 1
+		return 2
 	}
-	lay, err := layout.New(prefix, s.get(contract.ServerName, "check"))
-	if err != nil {
+	prefix := loc.Join(s.get(contract.ServerName, "check"))
+	steps := check.Run(ctx, check.Target{
+		Store:       st,
+		Bucket:      loc.Bucket,
+		Prefix:      prefix,
+		Endpoint:    cfg.EndpointURL,
+		StepTimeout: *timeout,
+	})
+	if err := check.Write(stdout, steps); err != nil {
 		fmt.Fprintln(stderr, "wal-archiver check:", err)
 		return 1
 	}
-	if _, err := st.List(ctx, lay.WALPrefix()); err != nil {
-		fmt.Fprintln(stderr, "wal-archiver check:", err)
-		return 1
-	}
-	fmt.Fprintln(stdout, "ok:", lay.WALPrefix())
-	return 0
+	return check.ExitCode(steps)
 }

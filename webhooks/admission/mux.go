@@ -133,7 +133,8 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	ep := m.paths[r.URL.Path]
 	if ep == nil {
-		m.fail(w, r.URL.Path, start, -1, http.StatusNotFound, fmt.Sprintf("no admission webhook at %s", r.URL.Path))
+		// The path is the client's to choose: it goes in the message, not in a metric label.
+		m.fail(w, "unknown", start, -1, http.StatusNotFound, fmt.Sprintf("no admission webhook at %s", r.URL.Path))
 		return
 	}
 	if r.Method != http.MethodPost {

@@ -5,12 +5,15 @@ package azurestore_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
@@ -52,5 +55,27 @@ func TestSharedKey(t *testing.T) {
 	obj, err := s.Stat(ctx, "k/v")
 	if err != nil || obj.Metadata[store.MetaSHA256] != sum {
 		t.Fatalf("Stat = %+v, %v", obj, err)
+	}
+}
+
+func TestPrivateCA(t *testing.T) {
+	now := time.Now()
+	ca, err := certs.NewCA("azurestore test CA", time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := testservers.StartAzurite(t, testservers.AzuriteOptions{CA: ca, Serving: serving})
+	a.CreateContainer(t, "wal")
+	trusted := open(t, azurestore.Config{Container: "wal", ConnectionString: a.ConnectionString(), CAFile: a.CAFile})
+	if err := trusted.Put(context.Background(), "tls/probe", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	untrusted := open(t, azurestore.Config{Container: "wal", ConnectionString: a.ConnectionString(), MaxRetries: -1})
+	if _, err := untrusted.List(context.Background(), "tls/"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA file: got %v, want a certificate verification error", err)
 	}
 }

@@ -4,10 +4,15 @@ package gcsstore_test
 
 import (
 	"context"
+	"net"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/gcsstore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
@@ -32,4 +37,28 @@ func TestConformanceFakeGCS(t *testing.T) {
 		MissingBucket:     open(t, gcsstore.Config{Bucket: "no-such-bucket", EmulatorHost: f.Host, MaxAttempts: 1}),
 		MissingBucketName: "no-such-bucket",
 	})
+}
+
+// TestPrivateCA uses the emulator over HTTPS: the CA file is trusted on top of the system roots, and
+// without it the connection is refused with a certificate error.
+func TestPrivateCA(t *testing.T) {
+	now := time.Now()
+	ca, err := certs.NewCA("gcsstore test CA", time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := testservers.StartFakeGCS(t, testservers.FakeGCSOptions{CA: ca, Serving: serving})
+	f.CreateBucket(t, "wal")
+	trusted := open(t, gcsstore.Config{Bucket: "wal", EmulatorHost: f.URL, CAFile: f.CAFile})
+	if err := trusted.Put(context.Background(), "tls/probe", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	untrusted := open(t, gcsstore.Config{Bucket: "wal", EmulatorHost: f.URL, MaxAttempts: 1})
+	if _, err := untrusted.List(context.Background(), "tls/"); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("without the CA file: got %v, want a certificate verification error", err)
+	}
 }

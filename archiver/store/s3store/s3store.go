@@ -81,17 +81,22 @@ func (s *Store) putObject(ctx context.Context, op, key string, body io.Reader, s
 			in.SSEKMSKeyId = aws.String(s.cfg.KMSKeyID)
 		}
 	}
-	_, err := s.client.PutObject(ctx, in, payloadHash(opts.Metadata[store.MetaSHA256]))
+	_, seekable := body.(io.Seeker)
+	_, err := s.client.PutObject(ctx, in, payloadHash(opts.Metadata[store.MetaSHA256], seekable))
 	return s.mapErr(op, key, err)
 }
 
 // payloadHash signs the body with the caller's SHA-256 when it is given: the service then rejects a body
 // that does not match it (end-to-end integrity), and the SDK needs neither a seekable body nor a second
-// read to hash it, which keeps 16 MiB segments streaming.
-func payloadHash(sum string) func(*s3.Options) {
+// read to hash it, which keeps 16 MiB segments streaming. A stream without a hash goes unsigned, as the
+// SDK itself does over TLS, rather than failing on plain HTTP.
+func payloadHash(sum string, seekable bool) func(*s3.Options) {
 	return func(o *s3.Options) {
 		if b, err := hex.DecodeString(sum); err != nil || len(b) != 32 {
-			return
+			if seekable {
+				return
+			}
+			sum = "UNSIGNED-PAYLOAD"
 		}
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("WALArchiverPayloadHash",

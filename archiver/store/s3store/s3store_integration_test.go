@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -102,6 +103,10 @@ func TestPayloadHashIsVerified(t *testing.T) {
 	}
 	if _, err := s.Stat(context.Background(), "corrupt"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused body was stored: Stat = %v", err)
+	}
+	// A stream without a hash is accepted unsigned.
+	if err := s.Put(context.Background(), "unsigned", struct{ io.Reader }{bytes.NewReader(body)}, int64(len(body)), store.PutOptions{}); err != nil {
+		t.Fatalf("unsigned stream: %v", err)
 	}
 }
 

@@ -96,6 +96,16 @@ func TestPutIsUnconditional(t *testing.T) {
 	}
 }
 
+func TestStreamWithoutHashGoesUnsigned(t *testing.T) {
+	s, rec := newRecorded(t, nil)
+	if err := s.Put(context.Background(), "k", streamOnly{strings.NewReader("abc")}, 3, store.PutOptions{}); err != nil {
+		t.Fatalf("a non-seekable body without a hash over http: %v", err)
+	}
+	if got := rec.reqs[0].Header.Get("X-Amz-Content-Sha256"); got != "UNSIGNED-PAYLOAD" {
+		t.Fatalf("X-Amz-Content-Sha256 = %q", got)
+	}
+}
+
 func TestUnknownSizeBuffersOnePartAtMost(t *testing.T) {
 	s, rec := newRecorded(t, func(c *Config) { c.PartSize = 5 << 20 })
 	body := strings.Repeat("x", 1000)
