@@ -20,6 +20,8 @@ export FAKE_GCS_SERVER_BIN := $(FAKE_GCS_SERVER)
 export AZURITE_BIN := $(AZURITE)
 export OBJECTSTORE_WEBHOOK_BIN := $(abspath bin/objectstore-webhook)
 export WAL_ARCHIVER_BIN := $(abspath bin/wal-archiver)
+# Tests talk to 127.0.0.1 only: never let the AWS SDK's credential chain probe the instance metadata address.
+export AWS_EC2_METADATA_DISABLED := true
 
 # How long each fuzz target runs in `make test` (a smoke run; `make fuzz FUZZTIME=10m` digs deeper).
 FUZZTIME ?= 10s
