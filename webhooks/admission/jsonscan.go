@@ -1,11 +1,11 @@
 package admission
 
 // A small validating JSON scanner that finds where values start and end without decoding them. It lets
-// DecodeReview decode the review's envelope without passing over the two embedded objects again and
-// again (encoding/json validates a whole input before decoding it, then scans each raw object once more
-// to copy it out), and lets DecodeObject drop metadata.managedFields before the typed decode. Whenever
-// the input is not what the fast path expects, callers fall back to the plain decoder, whose errors are
-// the ones users see; FuzzDecodeReview checks that both paths agree.
+// fastReview decode a review's envelope in one pass that leaves the two embedded objects in place
+// (encoding/json validates a whole input before decoding it, then scans each raw object once more to
+// copy it out), and lets DecodeObject drop metadata.managedFields before the typed decode. Whenever the
+// input is not what the fast path expects, callers fall back to the plain decoder, whose errors are the
+// ones users see; FuzzDecodeReview checks that both paths agree.
 
 // maxDepth matches encoding/json's nesting limit.
 const maxDepth = 10000
