@@ -6,6 +6,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,4 +122,41 @@ func failurePolicy(t *testing.T, name string) admissionregistrationv1.FailurePol
 	}
 	t.Fatalf("no installed webhook %s", name)
 	return ""
+}
+
+// TestWebhookHangs freezes the webhook (SIGSTOP: its port still accepts connections, nothing answers) and
+// checks that the API server gives up after the shipped timeoutSeconds and fails the write closed, naming
+// the webhook, instead of hanging kubectl.
+func TestWebhookHangs(t *testing.T) {
+	ns := namespace(t)
+	if err := cluster.SignalWebhook(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		resumed = true
+		if err := cluster.SignalWebhook(syscall.SIGCONT); err != nil {
+			t.Fatalf("resuming the webhook: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		if !resumed {
+			resume()
+		}
+	})
+	res := kubectlIn(t, []byte(outageStore), "apply", "-n", ns, "-f", "-")
+	resume()
+	if res.ExitCode == 0 {
+		t.Fatalf("admitted while the webhook hung:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Stderr, `failed calling webhook "objectstores.objectstore-webhook.io"`) {
+		t.Errorf("the error does not name the webhook:\n%s", res.Stderr)
+	}
+	golden(t, "outage/hang.txt", strings.ReplaceAll(res.Stderr, strconv.Itoa(cluster.WebhookPort()), "PORT"))
+	assertNotStored(t, ns, "during-outage")
+
+	res = kubectlIn(t, []byte(outageStore), "apply", "-n", ns, "-f", "-")
+	if res.ExitCode != 0 {
+		t.Fatalf("after SIGCONT: exit %d\n%s", res.ExitCode, res.Stderr)
+	}
 }

@@ -171,6 +171,17 @@ func (c *Cluster) StopWebhook() error {
 	return nil
 }
 
+// SignalWebhook sends sig to the webhook process, e.g. SIGSTOP and SIGCONT to make it hang without
+// closing its port.
+func (c *Cluster) SignalWebhook(sig syscall.Signal) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.webhook == nil || c.webhook.exited() {
+		return errors.New("the webhook is not running")
+	}
+	return syscall.Kill(c.webhook.cmd.Process.Pid, sig)
+}
+
 func (c *Cluster) waitWebhookReady(ctx context.Context, p *proc) error {
 	ctx, cancel := context.WithTimeout(ctx, webhookReadyTimeout)
 	defer cancel()

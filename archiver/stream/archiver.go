@@ -58,6 +58,9 @@ type Archiver struct {
 	partialWG  sync.WaitGroup
 	partialOn  bool
 	openGen    uint64 // changes whenever the open segment does
+	hasOpen    bool   // a.open != nil, readable under mu
+	openStart  uint64 // a.open.start, readable under mu
+	writtenEnd uint64 // a.written, readable under mu
 }
 
 // New checks the configuration.
@@ -189,6 +192,7 @@ func (a *Archiver) collect(results <-chan Result) {
 			a.mu.Lock()
 			delete(a.pending, r.File)
 			a.mu.Unlock()
+			a.updateLag()
 		case errors.Is(r.Err, ErrConflict):
 			a.noteConflict(r.Name)
 		}
@@ -241,14 +245,15 @@ func (a *Archiver) lowestPending() (uint64, bool) {
 	return low, found
 }
 
-// archivedLSN is the position up to which WAL is in the store: before the oldest spooled segment, else
-// as far as the open segment's last .partial reached.
+// archivedLSN is the position up to which WAL is durably in the store: the start of the oldest complete
+// segment not stored yet, else the start of the open segment, or as far as its last stored .partial
+// reached. Safe for any goroutine.
 func (a *Archiver) archivedLSN() uint64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	pos := a.written
-	if a.open != nil {
-		pos = max(a.open.start, a.partialEnd)
+	pos := a.writtenEnd
+	if a.hasOpen {
+		pos = max(a.openStart, a.partialEnd)
 	}
 	if low, ok := a.lowestPending(); ok && low < pos {
 		pos = low

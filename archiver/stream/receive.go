@@ -19,9 +19,9 @@ func (a *Archiver) resetTo(tli uint32, start uint64) error {
 			return err
 		}
 		a.open.f.Close()
-		a.open = nil
+		a.setOpen(nil)
 	}
-	a.written = start
+	a.setWritten(start)
 	return nil
 }
 
@@ -39,11 +39,7 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 			if err != nil {
 				return fmt.Errorf("opening the spool file of %s: %w", layout.SegmentOf(tli, lsn, a.segSize), err)
 			}
-			a.open = o
-			a.mu.Lock()
-			a.partialEnd = 0
-			a.openGen++
-			a.mu.Unlock()
+			a.setOpen(o)
 		}
 		off := lsn - a.open.start
 		n := min(uint64(len(data)), a.segSize-off)
@@ -52,7 +48,7 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 		}
 		lsn += n
 		data = data[n:]
-		a.written = lsn
+		a.setWritten(lsn)
 		if off+n == a.segSize {
 			if err := a.finish(a.open.name); err != nil {
 				return err
@@ -65,10 +61,7 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 // finish makes the open segment durable under final and hands it to the uploader.
 func (a *Archiver) finish(final layout.Name) error {
 	o := a.open
-	a.open = nil
-	a.mu.Lock()
-	a.openGen++
-	a.mu.Unlock()
+	a.setOpen(nil)
 	if err := a.spool.Finish(o, final); err != nil {
 		return fmt.Errorf("finishing %s in the spool: %w", final, err)
 	}
@@ -89,7 +82,7 @@ func (a *Archiver) endTimeline(tli uint32) error {
 	}
 	path := a.open.f.Name()
 	a.open.f.Close()
-	a.open = nil
+	a.setOpen(nil)
 	return os.Remove(path)
 }
 
@@ -138,11 +131,42 @@ func (a *Archiver) sendStatusOnly(conn *pgconn.PgConn) error {
 		return fmt.Errorf("sending the standby status: %w", err)
 	}
 	if serverEnd > 0 {
-		archived := a.archivedLSN()
-		a.cfg.Metrics.LagBytes.Set(float64(serverEnd - min(serverEnd, archived)))
 		a.cfg.Metrics.SlotRetainedBytes.Set(float64(serverEnd - min(serverEnd, confirm)))
 	}
+	a.updateLag()
 	return nil
+}
+
+// setOpen changes the open segment. The copy of its start under mu lets any goroutine compute the
+// archived position (the lag gauge is refreshed as soon as an upload ends, not at the next status).
+func (a *Archiver) setOpen(o *openSegment) {
+	a.open = o
+	a.mu.Lock()
+	a.openGen++
+	a.partialEnd = 0
+	a.hasOpen = o != nil
+	if o != nil {
+		a.openStart = o.start
+	}
+	a.mu.Unlock()
+}
+
+// setWritten moves the end of WAL written into the spool, keeping its copy under mu.
+func (a *Archiver) setWritten(lsn uint64) {
+	a.written = lsn
+	a.mu.Lock()
+	a.writtenEnd = lsn
+	a.mu.Unlock()
+}
+
+// updateLag sets wal_archiver_lag_bytes: the server's flush position minus the archived position.
+func (a *Archiver) updateLag() {
+	a.mu.Lock()
+	serverEnd := a.serverEnd
+	a.mu.Unlock()
+	if serverEnd > 0 {
+		a.cfg.Metrics.LagBytes.Set(float64(serverEnd - min(serverEnd, a.archivedLSN())))
+	}
 }
 
 // startPartial uploads the open segment as .partial in the background unless one is in flight or

@@ -218,6 +218,15 @@ func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key 
 		err = u.cfg.Store.Put(ctx, key, body, size, opts)
 	} else {
 		err = u.cfg.Store.Create(ctx, key, body, size, opts)
+		if err != nil && !errors.Is(err, store.ErrExists) && ctx.Err() == nil {
+			// A service may refuse an existing key before reading the body and close the connection, which
+			// the client sees as a broken pipe rather than 412. One Stat after a failure (never before a
+			// create) avoids re-sending the segment through backoff when it is already there, which is the
+			// common case for WAL re-streamed after a restart.
+			if _, serr := u.cfg.Store.Stat(ctx, key); serr == nil {
+				err = store.ErrExists
+			}
+		}
 	}
 	if errors.Is(err, store.ErrExists) {
 		same, cerr := u.sameContent(ctx, key, sum)

@@ -7,3 +7,9 @@ func DecodePlain(body []byte, into any) error { return unmarshal(body, into) }
 
 // FastReview exposes the fast path to the fuzz target.
 func FastReview(body []byte) (*admissionv1.AdmissionReview, bool) { return fastReview(body) }
+
+// ScanValid reports whether the scanner takes body as one JSON value.
+func ScanValid(body []byte) bool {
+	end := skipValue(body, 0, 0)
+	return end >= 0 && skipSpace(body, end) == len(body)
+}

@@ -33,9 +33,14 @@ func FuzzDecodeReview(f *testing.F) {
 	f.Add([]byte(`{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"\xff\u00e9","name":"caf\u00e9","resource":{"version":"v1","resource":"objectstores","group":"barmancloud.cnpg.io"},"operation":"UPDATE","object":{"metadata":{"managedFields":[{"manager":"m"}],"name":"x"},"spec":{}},"oldObject":{"metadata":{"managedFields":null}}},"response":{"uid":"r"}}`))
 	f.Add([]byte(`{"apiVersion":`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`[1.5e+3,-0,"\ud83d\ude00",true,false,null,{"a":[{}]}]`))
+	f.Add([]byte(`[01, 1., .5, 1e, "\x", "` + "\t" + `"]`))
 	f.Add([]byte(``))
 	mux := storeMux(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if admission.ScanValid(body) != json.Valid(body) {
+			t.Fatalf("the scanner says valid=%v, encoding/json says %v", admission.ScanValid(body), json.Valid(body))
+		}
 		// The fast path, when it takes a review, decodes exactly what the plain decoder does.
 		if fast, ok := admission.FastReview(body); ok {
 			plain := &admissionv1.AdmissionReview{}
