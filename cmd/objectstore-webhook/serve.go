@@ -42,6 +42,7 @@ type serveConfig struct {
 	http2           bool
 	maxRequestBytes int64
 	secretChecks    objectstore.SecretChecks
+	webhooks        webhookSet
 	logLevel        string
 	logFormat       string
 	shutdownGrace   time.Duration
@@ -101,6 +102,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	tlsMin := fs.String("tls-min-version", "1.2", "lowest TLS version accepted: 1.2 or 1.3")
 	fs.BoolVar(&cfg.http2, "http2", false, "offer HTTP/2 (off by default: HTTP/2 rapid reset, CVE-2023-44487 and CVE-2023-39325)")
 	fs.Int64Var(&cfg.maxRequestBytes, "max-request-bytes", admission.DefaultMaxRequestBytes, "largest admission review body accepted")
+	webhooks := fs.String("webhooks", "objectstores,clusters,pods", "which webhooks to serve: a comma-separated subset of objectstores, clusters, pods (clusters and pods need the API server)")
 	secretChecks := fs.String("secret-checks", "warn", "what a problem found in a referenced Secret does: deny, warn or off (off needs no API server)")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error (debug logs every review)")
 	fs.StringVar(&cfg.logFormat, "log-format", "json", "json or console")
@@ -118,6 +120,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	var err error
 	if cfg.tlsMinVersion, err = parseTLSVersion(*tlsMin); err != nil {
 		errs = append(errs, err)
+	}
+	if cfg.webhooks, err = parseWebhookSet(*webhooks); err != nil {
+		errs = append(errs, fmt.Errorf("--webhooks: %w", err))
 	}
 	if cfg.secretChecks, err = objectstore.ParseSecretChecks(*secretChecks); err != nil {
 		errs = append(errs, fmt.Errorf("--secret-checks: %w", err))

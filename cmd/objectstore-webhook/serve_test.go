@@ -192,7 +192,7 @@ func TestServeRotatesCertificatesAndDrains(t *testing.T) {
 	slow := &slowHandler{started: make(chan struct{}, 1), release: make(chan struct{})}
 	r := startServe(t, []string{
 		"--port=0", "--bind-address=127.0.0.1", "--metrics-addr=127.0.0.1:0", "--cert-dir=" + dir,
-		"--secret-checks=off", "--log-level=debug", "--shutdown-grace=1m",
+		"--webhooks=objectstores", "--secret-checks=off", "--log-level=debug", "--shutdown-grace=1m",
 	}, serveHooks{routes: []admission.Route{{
 		Path: "/validate/things", Resource: schema.GroupVersionResource{Group: "test.objectstore-webhook.io", Version: "v1", Resource: "things"},
 		Handler: slow,
@@ -315,7 +315,7 @@ func TestServeOffersHTTP2OnlyWhenAsked(t *testing.T) {
 	ca, _ := certs.NewCA("ca", time.Hour, time.Now())
 	writePair(t, dir, issue(t, ca))
 	r := startServe(t, []string{"--port=0", "--bind-address=127.0.0.1", "--metrics-addr=127.0.0.1:0",
-		"--cert-dir=" + dir, "--secret-checks=off", "--http2", "--tls-min-version=1.3"}, serveHooks{})
+		"--cert-dir=" + dir, "--webhooks=objectstores", "--secret-checks=off", "--http2", "--tls-min-version=1.3"}, serveHooks{})
 	cfg := trusting(ca)
 	cfg.NextProtos = []string{"h2", "http/1.1"}
 	st, err := handshake(r.webhook, cfg)
@@ -349,6 +349,7 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		"stray arguments":   {[]string{"now"}, "unexpected arguments"},
 		"unknown flag":      {[]string{"--fast"}, "flag provided but not defined"},
 		"port out of range": {[]string{"--port=70000"}, "not a TCP port"},
+		"unknown webhook":   {[]string{"--webhooks=objectstores,secrets"}, `unknown webhook "secrets"`},
 	} {
 		var stderr bytes.Buffer
 		if code := runServe(tc.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.says) {
@@ -361,10 +362,19 @@ func TestServeRefusesBadFlags(t *testing.T) {
 func TestServeFailsFastWithoutAnAPIServer(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	t.Setenv("KUBERNETES_SERVICE_PORT", "")
-	var stderr bytes.Buffer
-	code := runServe([]string{"--port=0", "--metrics-addr=127.0.0.1:0", "--cert-dir=" + t.TempDir(), "--secret-checks=deny"}, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "--secret-checks=deny needs the Kubernetes API server") ||
-		!strings.Contains(stderr.String(), "--secret-checks=off") {
-		t.Errorf("exit %d, stderr %s", code, stderr.String())
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--webhooks=objectstores", "--secret-checks=deny"}, "--secret-checks=deny needs the Kubernetes API server"},
+		{[]string{"--secret-checks=off"}, "the Cluster and pod webhooks needs the Kubernetes API server"},
+		{[]string{"--webhooks=pods", "--secret-checks=off"}, "the Cluster and pod webhooks needs the Kubernetes API server"},
+	} {
+		var stderr bytes.Buffer
+		code := runServe(append([]string{"--port=0", "--metrics-addr=127.0.0.1:0", "--cert-dir=" + t.TempDir()}, c.args...), &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), c.says) ||
+			!strings.Contains(stderr.String(), "--webhooks=objectstores --secret-checks=off --cert-mode=files") {
+			t.Errorf("%v: exit %d, stderr %s", c.args, code, stderr.String())
+		}
 	}
 }

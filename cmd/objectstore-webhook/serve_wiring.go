@@ -30,9 +30,30 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/secrets"
 )
 
-// webhookRoutes are the paths the webhook configurations in manifests/ call, exactly. A route without a
-// Handler is declared but not served by this build: its reviews are denied with a message saying so.
-// kube is nil when the flags need no API server (--secret-checks=off with files certificates).
+// webhookSet is which of the webhooks a server answers; the webhook configurations in manifests/ call all
+// three, a server started for ObjectStore validation alone (--webhooks=objectstores) needs no API server.
+type webhookSet struct{ objectstores, clusters, pods bool }
+
+func parseWebhookSet(s string) (webhookSet, error) {
+	var w webhookSet
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "objectstores":
+			w.objectstores = true
+		case "clusters":
+			w.clusters = true
+		case "pods":
+			w.pods = true
+		default:
+			return w, fmt.Errorf("unknown webhook %q: want a comma-separated subset of objectstores, clusters, pods", name)
+		}
+	}
+	return w, nil
+}
+
+// webhookRoutes are the paths the webhook configurations in manifests/ call, exactly; a webhook left out
+// of --webhooks has no route, so its reviews get a 404 that names the path.
+// kube is nil when the flags need no API server (only objectstores, --secret-checks=off, files certificates).
 func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg prometheus.Registerer, log logr.Logger) ([]admission.Route, error) {
 	var secretGetter objectstore.SecretGetter
 	if cfg.secretChecks != objectstore.SecretChecksOff {
@@ -46,17 +67,26 @@ func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg
 	validateStore := func(ctx context.Context, old, obj *barmanv1.ObjectStore) (field.ErrorList, []string) {
 		return objectstore.Validate(ctx, old, obj, secretGetter, storeOpts)
 	}
-	pods := corev1.SchemeGroupVersion.WithResource("pods")
+	var routes []admission.Route
+	if cfg.webhooks.objectstores {
+		routes = append(routes, admission.Route{Path: "/validate/objectstores", Type: admission.Validating, Resource: barmanv1.Resource, Handler: admission.ValidateFunc(validateStore)})
+	}
+	if !cfg.webhooks.clusters && !cfg.webhooks.pods {
+		return routes, nil
+	}
 	mut, err := newMutation(ctx, &cfg.pod, kube, reg, log.WithName("mutation"))
 	if err != nil {
 		return nil, err
 	}
-	return []admission.Route{
-		{Path: "/validate/objectstores", Type: admission.Validating, Resource: barmanv1.Resource, Handler: admission.ValidateFunc(validateStore)},
-		{Path: "/mutate/clusters", Type: admission.Mutating, Resource: cnpgv1.Resource, Handler: mut.mutateClusters},
-		{Path: "/validate/clusters", Type: admission.Validating, Resource: cnpgv1.Resource, Handler: mut.validateClusters},
-		{Path: "/mutate/pods", Type: admission.Mutating, Resource: pods, Handler: mut.mutatePods},
-	}, nil
+	if cfg.webhooks.clusters {
+		routes = append(routes,
+			admission.Route{Path: "/mutate/clusters", Type: admission.Mutating, Resource: cnpgv1.Resource, Handler: mut.mutateClusters},
+			admission.Route{Path: "/validate/clusters", Type: admission.Validating, Resource: cnpgv1.Resource, Handler: mut.validateClusters})
+	}
+	if cfg.webhooks.pods {
+		routes = append(routes, admission.Route{Path: "/mutate/pods", Type: admission.Mutating, Resource: corev1.SchemeGroupVersion.WithResource("pods"), Handler: mut.mutatePods})
+	}
+	return routes, nil
 }
 
 // certMode is one way of getting the serving certificate. start returns a provider whose background work
@@ -135,7 +165,10 @@ type kubeClients struct {
 // message naming the way out, rather than serving reviews that would all fail their Secret lookups.
 func connectKube(ctx context.Context, cfg *serveConfig, log logr.Logger) (*kubeClients, error) {
 	var why []string
-	if cfg.secretChecks != objectstore.SecretChecksOff {
+	if cfg.webhooks.clusters || cfg.webhooks.pods {
+		why = append(why, "the Cluster and pod webhooks")
+	}
+	if cfg.webhooks.objectstores && cfg.secretChecks != objectstore.SecretChecksOff {
 		why = append(why, "--secret-checks="+cfg.secretChecks.String())
 	}
 	if certModes[cfg.certMode].needsAPI {
@@ -151,19 +184,22 @@ func connectKube(ctx context.Context, cfg *serveConfig, log logr.Logger) (*kubeC
 
 	restCfg, err := restConfig(cfg.kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("%s needs the Kubernetes API server: %w (--secret-checks=off with --cert-mode=files runs without it)", strings.Join(why, " and "), err)
+		return nil, fmt.Errorf("%s needs the Kubernetes API server: %w (--webhooks=objectstores --secret-checks=off --cert-mode=files runs without it)", strings.Join(why, " and "), err)
 	}
 	restCfg.UserAgent = "objectstore-webhook/" + version.String()
+	// Watches (the certificate rotation, the informer cache) must not carry a request timeout: client-go
+	// applies it to watches too and would cut them every few seconds. Single GETs during a review get one.
+	watchCfg := rest.CopyConfig(restCfg)
 	// A Secret GET answers in milliseconds; past this the review's own deadline is near anyway.
 	restCfg.Timeout = 5 * time.Second
-	cs, err := kubernetes.NewForConfig(restCfg)
+	cs, err := kubernetes.NewForConfig(watchCfg)
 	if err != nil {
 		return nil, err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := cs.Discovery().RESTClient().Get().AbsPath("/version").Do(pingCtx).Error(); err != nil {
-		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s, which %s needs: %w (--secret-checks=off with --cert-mode=files runs without it)",
+		return nil, fmt.Errorf("cannot reach the Kubernetes API server at %s, which %s needs: %w (--webhooks=objectstores --secret-checks=off --cert-mode=files runs without it)",
 			restCfg.Host, strings.Join(why, " and "), err)
 	}
 	scheme := runtime.NewScheme()
@@ -175,7 +211,7 @@ func connectKube(ctx context.Context, cfg *serveConfig, log logr.Logger) (*kubeC
 		return nil, fmt.Errorf("building the Kubernetes client: %w", err)
 	}
 	log.Info("connected to the Kubernetes API server", "host", restCfg.Host, "for", why)
-	return &kubeClients{config: restCfg, client: c, clientset: cs}, nil
+	return &kubeClients{config: watchCfg, client: c, clientset: cs}, nil
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
