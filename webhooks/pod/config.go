@@ -3,14 +3,31 @@ package pod
 import (
 	"flag"
 	"fmt"
+	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/version"
+
+	buildversion "github.com/objectstore-webhook/objectstore-webhook/version"
 )
 
-// DefaultImage is the wal-archiver image injected unless --archiver-image says otherwise.
-const DefaultImage = "ghcr.io/objectstore-webhook/wal-archiver:latest"
+// ImageRepository is where the project's one image lives: it holds both the webhook and wal-archiver, so
+// that one tag pins both sides of the contract in package contract.
+const ImageRepository = "ghcr.io/objectstore-webhook/objectstore-webhook"
+
+// releaseTag matches the versions that name a published image (v1.2.3, v1.2.3-rc.1), not what `git
+// describe` says of a development build (v1.2.3-4-gabcdef, abcdef-dirty).
+var releaseTag = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-(alpha|beta|rc)(\.[0-9]+)?)?$`)
+
+// DefaultImage is the image injected unless --archiver-image says otherwise: the webhook's own release,
+// so an upgrade of the webhook upgrades the archiver it injects; a development build injects :latest.
+func DefaultImage() string {
+	if releaseTag.MatchString(buildversion.Version) {
+		return ImageRepository + ":" + buildversion.Version
+	}
+	return ImageRepository + ":latest"
+}
 
 // nativeSidecarSince is the first Kubernetes version with native sidecars on by default (beta in 1.29).
 var nativeSidecarSince = version.MajorMinor(1, 29)
@@ -25,7 +42,7 @@ type Config struct {
 
 // AddFlags registers the flags; offline says whether "auto" is possible (it asks the API server).
 func (c *Config) AddFlags(fs *flag.FlagSet, offline bool) {
-	fs.StringVar(&c.Image, "archiver-image", DefaultImage, "image of the injected wal-archiver sidecar")
+	fs.StringVar(&c.Image, "archiver-image", DefaultImage(), "image of the injected wal-archiver sidecar (it runs `wal-archiver stream`)")
 	fs.StringVar(&c.PullPolicy, "archiver-pull-policy", string(corev1.PullIfNotPresent),
 		"imagePullPolicy of the sidecar: Always, IfNotPresent or Never")
 	if offline {
