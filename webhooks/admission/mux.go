@@ -8,7 +8,9 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -152,7 +154,12 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, ep.path, start, int(r.ContentLength), http.StatusRequestEntityTooLarge, tooLarge(r.ContentLength, limit))
 		return
 	}
-	body, err := readBody(w, r, limit)
+	// The body and the answer are written into buffers reused across reviews: Handler.Admit may not retain
+	// anything reachable from the request, and the decoders copy the strings they keep.
+	bufs := buffers.Get().(*reviewBuffers)
+	defer bufs.release()
+	body, err := readBody(w, r, limit, bufs.body[:0])
+	bufs.body = body
 	if err != nil {
 		var tl *http.MaxBytesError
 		if errors.As(err, &tl) {
@@ -174,7 +181,8 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, verdict, cause := m.admit(withTimeout(r), ep, review.Request)
-	out, err := EncodeReview(review, resp)
+	out, err := appendResponse(bufs.out[:0], review, resp)
+	bufs.out = out
 	if err != nil {
 		// Only a handler's Result can make encoding fail (e.g. a Status with an unencodable detail).
 		cause, verdict = fmt.Errorf("encoding the response: %w", err), VerdictError
@@ -284,14 +292,33 @@ func (m *Mux) log(ep *endpoint, req *admissionv1.AdmissionRequest, resp *admissi
 	}
 }
 
-// readBody reads at most limit bytes, in one allocation when the length is announced.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+// reviewBuffers are the body and the answer of one review, kept for the next.
+type reviewBuffers struct{ body, out []byte }
+
+var buffers = sync.Pool{New: func() any { return new(reviewBuffers) }}
+
+// maxPooledBuffer keeps the pool from holding on to the rare large review.
+const maxPooledBuffer = 256 << 10
+
+func (b *reviewBuffers) release() {
+	if cap(b.body) > maxPooledBuffer {
+		b.body = nil
+	}
+	if cap(b.out) > maxPooledBuffer {
+		b.out = nil
+	}
+	buffers.Put(b)
+}
+
+// readBody reads at most limit bytes into buf (whose content it discards), in at most one allocation when
+// the length is announced.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, buf []byte) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, limit)
 	if r.ContentLength <= 0 {
 		return io.ReadAll(body)
 	}
 	// One byte more than announced, so that reading ends on io.EOF without growing the buffer.
-	buf := make([]byte, 0, r.ContentLength+1)
+	buf = slices.Grow(buf[:0], int(r.ContentLength)+1)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // a body longer than announced: let append grow it

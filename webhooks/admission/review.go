@@ -75,11 +75,16 @@ func decodeReviewJSON(body []byte) (*admissionv1.AdmissionReview, error) {
 // EncodeReview writes the response to review: same apiVersion and kind, so the API server accepts it, and
 // resp with the request's uid.
 func EncodeReview(review *admissionv1.AdmissionReview, resp *admissionv1.AdmissionResponse) ([]byte, error) {
+	return appendResponse(nil, review, resp)
+}
+
+// appendResponse is EncodeReview appending to b.
+func appendResponse(b []byte, review *admissionv1.AdmissionReview, resp *admissionv1.AdmissionResponse) ([]byte, error) {
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
 	if review.Request != nil {
 		resp.UID = review.Request.UID
 	}
-	return json.Marshal(&out)
+	return appendReview(b, &out)
 }
 
 // errorReview is the body of an HTTP error: a review whose response carries the reason, so that a client
@@ -182,9 +187,15 @@ func internalStatus(req *admissionv1.AdmissionRequest) metav1.Status {
 		req.Kind.Kind, objectRef(req), req.UID))
 }
 
+// isJSONArray checks a handler's patch with the validating scanner, which FuzzDecodeReview holds to
+// json.Valid and which costs a fraction of it.
 func isJSONArray(b []byte) bool {
 	b = bytes.TrimSpace(b)
-	return len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' && json.Valid(b)
+	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return false
+	}
+	end := skipValue(b, 0, 0)
+	return end == len(b)
 }
 
 // objectRef is namespace/name, or name for cluster-scoped objects.

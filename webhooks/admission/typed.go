@@ -7,6 +7,8 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
 // ValidateFunc adapts a pure validation function over a typed object to a Handler, so that a rule package
@@ -22,19 +24,30 @@ func ValidateFunc[T any](fn func(ctx context.Context, old, obj *T) (field.ErrorL
 			return Result{}
 		}
 		obj := new(T)
-		if err := DecodeObject(req.Object.Raw, obj); err != nil {
+		if err := decodeNew(req.Object.Raw, obj); err != nil {
 			return Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid %s: %v", req.Kind.Kind, err))
 		}
 		var old *T
 		if req.Operation == admissionv1.Update {
 			old = new(T)
-			if err := DecodeObject(req.OldObject.Raw, old); err != nil {
+			if err := decodeNew(req.OldObject.Raw, old); err != nil {
 				return Deny(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a valid %s: %v", req.Kind.Kind, err))
 			}
 		}
 		errs, warnings := fn(ctx, old, obj)
 		return Result{Errors: errs, Warnings: warnings}
 	})
+}
+
+// decodeNew is DecodeObject into a zero value, which lets an ObjectStore take the fast path.
+func decodeNew(raw []byte, into any) error {
+	if o, ok := into.(*v1.ObjectStore); ok {
+		if fastObjectStore(raw, o) {
+			return nil
+		}
+		*o = v1.ObjectStore{} // the fast path may have written part of it
+	}
+	return DecodeObject(raw, into)
 }
 
 // DecodeObject decodes an object of a review into into, matching keys case-sensitively as the API server

@@ -42,6 +42,14 @@ type named struct {
 // paths do: metadata's name, namespace, labels and annotations, the ServiceAccount, and the names of
 // containers and volumes. It records the pod's Shape.
 func Decode(raw []byte) (*corev1.Pod, Shape, error) {
+	if p, s, ok := decodeFast(raw); ok {
+		return p, s, nil
+	}
+	return decodePlain(raw)
+}
+
+// decodePlain is Decode with sigs.k8s.io/json, for what decodeFast does not take.
+func decodePlain(raw []byte) (*corev1.Pod, Shape, error) {
 	var d document
 	if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &d); err != nil {
 		return nil, Shape{}, fmt.Errorf("decoding Pod: %w", err)

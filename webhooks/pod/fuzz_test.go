@@ -3,6 +3,7 @@ package pod
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	jsonpatch5 "github.com/evanphx/json-patch/v5"
@@ -48,4 +49,55 @@ func FuzzInject(f *testing.F) {
 			t.Fatalf("second injection not empty: %v\nafter %s", again.Patch, out)
 		}
 	})
+}
+
+// FuzzDecode holds the one-pass decoder to the plain one: whatever it takes, it reads exactly what
+// sigs.k8s.io/json reads into the same pod and shape.
+//
+//	go test ./webhooks/pod -run '^$' -fuzz FuzzDecode$ -fuzztime 60s
+func FuzzDecode(f *testing.F) {
+	raw, _ := loadCase(f, "testdata/s3-keys.yaml")
+	f.Add(raw)
+	f.Add(bigPod(f, raw, 20, 3))
+	unknown, _ := loadCase(f, "testdata/unknown-field.yaml")
+	f.Add(unknown)
+	for _, s := range []string{
+		`{}`, `[]`, `null`, `{"metadata":null,"spec":null}`,
+		`{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p","namespace":"n","labels":{},"annotations":null},"spec":{"containers":[],"volumes":null,"initContainers":[{"name":null},{}]}}`,
+		`{"metadata":{"labels":{"a":"b","a":"c"}}}`,
+		`{"metadata":{"labels":{"a\u0062":"x"},"Labels":{"c":"d"}}}`,
+		`{"metadata":{"name":"caf\u00e9","annotations":{"k":"\xff"}}}`,
+		`{"spec":{"containers":[{"name":"a","name":"b"}],"serviceAccountName":1}}`,
+		`{"spec":{"containers":[null]},"status":{"phase":"Pending"}}`,
+		`{"spec":{"volumes":[{"name":"pgdata","emptyDir":{}}],"volumes":[]}}`,
+		`{"na\u006de":"x","spec":{"containers":{"name":"a"}}}`,
+		`{"metadata":{"name":"a"}} {}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		p, s, ok := decodeFast(doc)
+		if !ok {
+			return
+		}
+		want, wantShape, err := decodePlain(doc)
+		if err != nil {
+			t.Fatalf("fast path accepted what the plain decoder refuses (%v)", err)
+		}
+		if !reflect.DeepEqual(p, want) || s != wantShape {
+			t.Fatalf("fast and plain decodes differ:\nfast  %+v %+v\nplain %+v %+v", p, s, want, wantShape)
+		}
+	})
+}
+
+// TestFastDecodeTakesInstancePods: the pods CloudNativePG creates take the one-pass decoder; otherwise it
+// would be correct but pointless.
+func TestFastDecodeTakesInstancePods(t *testing.T) {
+	raw, _ := loadCase(t, "testdata/s3-keys.yaml")
+	unknown, _ := loadCase(t, "testdata/unknown-field.yaml")
+	for i, doc := range [][]byte{raw, unknown, bigPod(t, raw, 2000, 50)} {
+		if _, _, ok := decodeFast(doc); !ok {
+			t.Errorf("pod %d does not take the fast path", i)
+		}
+	}
 }

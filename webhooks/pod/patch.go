@@ -72,7 +72,19 @@ func appendAll[T any](ops []jsonpatch.Operation, path string, exists bool, items
 // and its volumes, encoded once for the hash) are copied as they are, where encoding/json would parse and
 // compact them again: that was a third of the cost of a review.
 func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
-	buf := make([]byte, 0, 256)
+	size := 2
+	for _, op := range ops {
+		size += 64 + len(op.Path)
+		switch v := op.Value.(type) {
+		case json.RawMessage:
+			size += len(v)
+		case []json.RawMessage:
+			for _, raw := range v {
+				size += len(raw) + 1
+			}
+		}
+	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, '[')
 	for i, op := range ops {
 		if i > 0 {
@@ -91,12 +103,36 @@ func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
 		if raw, ok := op.Value.(json.RawMessage); ok && len(raw) > 0 {
 			// Only Plan puts RawMessage values in ops, straight from json.Marshal.
 			buf = append(buf, raw...)
+		} else if raws, ok := op.Value.([]json.RawMessage); ok && allSet(raws) {
+			// An array added whole: the same, element by element.
+			buf = append(buf, '[')
+			for i, raw := range raws {
+				if i > 0 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, raw...)
+			}
+			buf = append(buf, ']')
 		} else if buf, err = appendJSON(buf, op.Value); err != nil {
 			return nil, err
 		}
 		buf = append(buf, '}')
 	}
 	return append(buf, ']'), nil
+}
+
+// allSet reports whether raws is an array json.Marshal writes as its elements joined, which it is when
+// none is empty (json.Marshal refuses an empty RawMessage) and it is not nil (which is null).
+func allSet(raws []json.RawMessage) bool {
+	if raws == nil {
+		return false
+	}
+	for _, raw := range raws {
+		if len(raw) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func appendJSON(buf []byte, v any) ([]byte, error) {

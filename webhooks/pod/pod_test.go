@@ -1,9 +1,11 @@
 package pod
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -287,5 +289,40 @@ func TestEncodePatch(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("EncodePatch differs from encoding/json:\n%s\n%s", fast, slow)
+	}
+}
+
+// TestEncodePatchBytes: for every case, the patch is byte for byte what encoding/json writes, whole arrays
+// of the sidecar or volumes included.
+func TestEncodePatchBytes(t *testing.T) {
+	cases, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	patched := 0
+	for _, c := range cases {
+		if strings.HasSuffix(c, ".injected.yaml") {
+			continue
+		}
+		raw, set := loadCase(t, c)
+		for _, native := range []bool{true, false} {
+			opts := testOptions("x")
+			opts.NativeSidecar = native
+			res, err := (&Injector{Lookup: set, Options: opts}).Inject(context.Background(), "db", raw)
+			if err != nil || len(res.Patch) == 0 {
+				continue
+			}
+			patched++
+			fast, err := EncodePatch(res.Patch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slow := mustJSON(t, res.Patch); !bytes.Equal(fast, slow) {
+				t.Errorf("%s: EncodePatch differs from encoding/json:\n%s\n%s", c, fast, slow)
+			}
+		}
+	}
+	if patched < 10 {
+		t.Fatalf("only %d patches checked", patched)
 	}
 }

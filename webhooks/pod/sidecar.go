@@ -40,7 +40,7 @@ type sidecar struct {
 
 func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) (*sidecar, error) {
 	conf := store.Spec.Configuration
-	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration}
+	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration, env: make([]corev1.EnvVar, 0, 24)}
 	s.env = append(s.env,
 		fieldEnv(contract.EnvPodName, "metadata.name"),
 		fieldEnv(contract.EnvNamespace, "metadata.namespace"),
@@ -233,7 +233,6 @@ func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
 		Env:             env,
 		Ports: []corev1.ContainerPort{{
 			Name: "archiver-http", ContainerPort: contract.DefaultPort, Protocol: corev1.ProtocolTCP}},
-		Resources:    *s.conf.Resources.DeepCopy(),
 		VolumeMounts: mounts,
 		StartupProbe: &corev1.Probe{ProbeHandler: health, PeriodSeconds: 2, FailureThreshold: 30,
 			TimeoutSeconds: 5},
@@ -249,6 +248,7 @@ func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+	s.conf.Resources.DeepCopyInto(&c.Resources)
 	return c, volumes
 }
 
