@@ -27,9 +27,10 @@ import (
 )
 
 // BenchmarkArchiveThroughput measures, against MinIO on loopback with 16 MiB segments and no compression:
-//   - steady state: pgbench (4 clients, a bulk-insert script of about 1 MB of WAL per transaction) writes for
-//     30 s while the archiver keeps up; reports the WAL rate and the lag in segments (median, 90th percentile,
+//   - saturated: pgbench (4 clients, a bulk-insert script of about 1 MB of WAL per transaction) writes for
+//     30 s as fast as it can; reports the WAL rate and the lag in segments (median, 90th percentile,
 //     maximum), sampled every 250 ms after a 5 s warm-up (see sampleLag for what counts as archived);
+//   - paced: the same for 30 s at half the saturated transaction rate (pgbench -R), the steady state;
 //   - catch-up: pgbench writes 20 s with the archiver stopped (the slot keeps the WAL), then the archiver
 //     drains the backlog; reports MB/s and the ratio to raw PUTs of the same bytes with the same client, both
 //     serial (s3store.RawPutThroughput) and with the archiver's parallelism.
@@ -55,18 +56,25 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		r := startArchiver(b, pg, stIface, "bench", "", mod)
 		r.waitArchived(b, switchWAL(b, pg), time.Minute)
 
-		// Steady state.
-		startLSN := lsn(b, pg, "pg_current_wal_lsn()")
+		// Saturated: pgbench as fast as the machine lets it, so the WAL rate is the machine's, and the lag
+		// shows whether the archiver keeps up while competing with PostgreSQL for the same cores.
+		startLSN, startRows := lsn(b, pg, "pg_current_wal_lsn()"), rows(b, pg)
 		bench := runPgbench(b, pg, script, 30*time.Second)
 		lags := sampleLag(b, pg, r, 5*time.Second, 29*time.Second)
 		bench()
 		walRate := float64(lsn(b, pg, "pg_current_wal_lsn()")-startLSN) / 30 / 1e6
-		sort.Float64s(lags)
-		b.ReportMetric(walRate, "steady-WAL-MB/s")
-		b.ReportMetric(lags[len(lags)/2], "steady-lag-p50-segments")
-		b.ReportMetric(lags[len(lags)*9/10], "steady-lag-p90-segments")
-		b.ReportMetric(lags[len(lags)-1], "steady-lag-max-segments")
+		tps := float64(rows(b, pg)-startRows) / 2000 / 30
+		reportLag(b, "saturated", walRate, lags)
 		b.ReportMetric(meanUpload(b, r), "segment-upload-mean-s")
+
+		// Paced: half that transaction rate (pgbench -R), a load the pipeline can hold, so the lag has a
+		// steady state to measure.
+		r.waitArchived(b, switchWAL(b, pg), 5*time.Minute)
+		startLSN = lsn(b, pg, "pg_current_wal_lsn()")
+		bench = runPgbench(b, pg, script, 30*time.Second, "-R", strconv.FormatFloat(max(tps/2, 1), 'f', 1, 64))
+		lags = sampleLag(b, pg, r, 5*time.Second, 29*time.Second)
+		bench()
+		reportLag(b, "paced", float64(lsn(b, pg, "pg_current_wal_lsn()")-startLSN)/30/1e6, lags)
 		r.stop(b)
 
 		// Backlog, then catch-up.
@@ -153,6 +161,23 @@ func meanUpload(b *testing.B, r *running) float64 {
 	return m.Histogram.GetSampleSum() / float64(m.Histogram.GetSampleCount())
 }
 
+// reportLag reports a phase's WAL rate and its lag samples: median, 90th percentile and maximum.
+func reportLag(b *testing.B, phase string, walRate float64, lags []float64) {
+	sort.Float64s(lags)
+	b.ReportMetric(walRate, phase+"-WAL-MB/s")
+	b.ReportMetric(lags[len(lags)/2], phase+"-lag-p50-segments")
+	b.ReportMetric(lags[len(lags)*9/10], phase+"-lag-p90-segments")
+	b.ReportMetric(lags[len(lags)-1], phase+"-lag-max-segments")
+}
+
+func rows(b testing.TB, pg *testservers.Postgres) int {
+	n, err := strconv.Atoi(pg.SQL(b, "SELECT count(*) FROM bulk"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
 func lsn(b testing.TB, pg *testservers.Postgres, expr string) uint64 {
 	v, err := layout.ParseLSN(pg.SQL(b, "SELECT "+expr))
 	if err != nil {
@@ -161,9 +186,10 @@ func lsn(b testing.TB, pg *testservers.Postgres, expr string) uint64 {
 	return v
 }
 
-func runPgbench(b testing.TB, pg *testservers.Postgres, script string, d time.Duration) func() {
-	cmd := pg.Command(context.Background(), "pgbench", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "postgres",
-		"-n", "-c", "4", "-j", "2", "-f", script, "-T", strconv.Itoa(int(d.Seconds())), "postgres")
+func runPgbench(b testing.TB, pg *testservers.Postgres, script string, d time.Duration, extra ...string) func() {
+	args := append([]string{"-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "postgres",
+		"-n", "-c", "4", "-j", "2", "-f", script, "-T", strconv.Itoa(int(d.Seconds()))}, extra...)
+	cmd := pg.Command(context.Background(), "pgbench", append(args, "postgres")...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

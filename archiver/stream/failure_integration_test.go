@@ -155,7 +155,7 @@ func TestPromotion(t *testing.T) {
 	m.CreateBucket(t, bucket)
 	st := minioStore(t, m)
 	pg := primary(t)
-	standby := testservers.StartStandby(t, pg, testservers.PostgresOptions{Conf: []string{"wal_keep_size = '4GB'"}})
+	standby := testservers.StartStandby(t, pg, testservers.PostgresOptions{Conf: append([]string{"wal_keep_size = '4GB'"}, senderConf...)})
 	a1 := startArchiver(t, pg, st, "ha", "snappy", func(c *Config) { c.Slot = "arch_one" })
 	a2 := startArchiver(t, standby, st, "ha", "snappy", func(c *Config) { c.Slot = "arch_two" })
 	before := switchWAL(t, pg)

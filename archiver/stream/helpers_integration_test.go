@@ -41,9 +41,12 @@ func minioStore(t testing.TB, m *testservers.MinIO) store.Store {
 // primary starts a PostgreSQL primary that keeps every segment in pg_wal, so archived segments can be
 // compared with the server's own files.
 func primary(t testing.TB) *testservers.Postgres {
-	return testservers.StartPostgres(t, testservers.PostgresOptions{Conf: []string{"wal_keep_size = '4GB'",
-		"max_wal_senders = 40", "max_replication_slots = 40"}})
+	return testservers.StartPostgres(t, testservers.PostgresOptions{Conf: append([]string{"wal_keep_size = '4GB'"}, senderConf...)})
 }
+
+// senderConf is the primary's replication capacity. A standby or a restored copy of it needs at least as
+// much: PostgreSQL refuses to recover with a lower max_wal_senders or max_replication_slots.
+var senderConf = []string{"max_wal_senders = 40", "max_replication_slots = 40"}
 
 type running struct {
 	a       *Archiver

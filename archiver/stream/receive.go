@@ -46,6 +46,7 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 		if _, err := a.open.f.WriteAt(data[:n], int64(off)); err != nil {
 			return fmt.Errorf("writing %s to the spool: %w", a.open.name, err)
 		}
+		a.open.note(off, data[:n])
 		lsn += n
 		data = data[n:]
 		a.setWritten(lsn)
@@ -61,13 +62,14 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 // finish makes the open segment durable under final and hands it to the uploader.
 func (a *Archiver) finish(final layout.Name) error {
 	o := a.open
+	// Pending before the segment stops being the open one: the archived position must never pass it.
+	a.addPending(final.String())
 	a.setOpen(nil)
 	if err := a.spool.Finish(o, final); err != nil {
 		return fmt.Errorf("finishing %s in the spool: %w", final, err)
 	}
 	a.flushed = max(a.flushed, a.written)
-	a.addPending(final.String())
-	a.up.Submit(final.String())
+	a.up.SubmitSum(final.String(), o.wholeSum(a.segSize))
 	return nil
 }
 

@@ -25,8 +25,8 @@ func TestRestoreFromArchive(t *testing.T) {
 	pg.SQL(t, "CREATE TABLE rows(id int primary key, phase text)")
 	switchWAL(t, pg)
 
-	backup := testservers.NewBaseBackup(t, pg, testservers.PostgresOptions{}, "-X", "none", "-c", "fast")
-	pitr := testservers.NewBaseBackup(t, pg, testservers.PostgresOptions{}, "-X", "none", "-c", "fast")
+	backup := testservers.NewBaseBackup(t, pg, testservers.PostgresOptions{Conf: senderConf}, "-X", "none", "-c", "fast")
+	pitr := testservers.NewBaseBackup(t, pg, testservers.PostgresOptions{Conf: senderConf}, "-X", "none", "-c", "fast")
 
 	pg.SQL(t, "INSERT INTO rows SELECT g, 'before' FROM generate_series(1, 5000) g")
 	switchWAL(t, pg)

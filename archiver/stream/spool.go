@@ -1,7 +1,10 @@
 package stream
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -109,6 +112,33 @@ type openSegment struct {
 	name  layout.Name
 	start uint64
 	f     *os.File
+	// sum hashes the file as it is written, so a complete segment goes to the uploader with its sha256
+	// and the upload does not start with another full read of the file; nil when the writes were not in
+	// order from the start.
+	sum    hash.Hash
+	hashed uint64
+}
+
+// note feeds bytes just written at off into the running sha256. A write at the start (a segment
+// streamed again after a reconnect) restarts it; any other write out of order drops it.
+func (o *openSegment) note(off uint64, p []byte) {
+	switch {
+	case off == 0:
+		o.sum, o.hashed = sha256.New(), 0
+	case o.sum == nil || off != o.hashed:
+		o.sum = nil
+		return
+	}
+	o.sum.Write(p)
+	o.hashed += uint64(len(p))
+}
+
+// wholeSum is the hex sha256 of the file when all size bytes were hashed in order, else "".
+func (o *openSegment) wholeSum(size uint64) string {
+	if o.sum == nil || o.hashed != size {
+		return ""
+	}
+	return hex.EncodeToString(o.sum.Sum(nil))
 }
 
 // OpenSegment opens (or reopens after a restart, to be rewritten from its start) the spool file of name,

@@ -1,6 +1,9 @@
 package stream
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,5 +93,49 @@ func TestSpool(t *testing.T) {
 	}
 	if c := sp.Conflicts(); !slices.Equal(c, []string{n.String()}) {
 		t.Errorf("Conflicts = %v", c)
+	}
+}
+
+// TestOpenSegmentSum covers the sha256 kept while a segment is written: known only when every byte was
+// written in order from the start, restarted by a rewrite from the start, equal to the file's own sum.
+func TestOpenSegmentSum(t *testing.T) {
+	sp, err := OpenSpool(filepath.Join(t.TempDir(), "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seg = 1 << 20
+	o, err := sp.OpenSegment(layout.SegmentName(1, 5, seg), seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.f.Close()
+	write := func(off uint64, p []byte) {
+		t.Helper()
+		if _, err := o.f.WriteAt(p, int64(off)); err != nil {
+			t.Fatal(err)
+		}
+		o.note(off, p)
+	}
+	chunk := func(b byte) []byte { return bytes.Repeat([]byte{b}, seg/4) }
+	write(0, chunk(1))
+	write(seg/4, chunk(2))
+	if s := o.wholeSum(seg); s != "" {
+		t.Fatalf("sum of a half-written segment: %s", s)
+	}
+	write(seg/2+seg/4, chunk(9)) // out of order
+	write(seg/2, chunk(3))
+	if s := o.wholeSum(seg); s != "" {
+		t.Fatalf("sum after an out-of-order write: %s", s)
+	}
+	for i := uint64(0); i < 4; i++ { // streamed again from the start
+		write(i*seg/4, chunk(byte(10+i)))
+	}
+	file, err := os.ReadFile(o.f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(file)
+	if got := o.wholeSum(seg); got != hex.EncodeToString(want[:]) {
+		t.Errorf("wholeSum = %q, want the file's sha256 %x", got, want)
 	}
 }

@@ -59,7 +59,9 @@ type Uploader struct {
 	busy  int
 	// partials are segments whose .partial object this process wrote, deleted once the segment is stored.
 	partials map[string]bool
-	results  chan<- Result
+	// sums are the sha256 of spool files hashed while they were written (SubmitSum).
+	sums    map[string]string
+	results chan<- Result
 }
 
 // NewUploader starts the workers; they stop when ctx ends. Each finished file is reported on results.
@@ -70,7 +72,8 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, results 
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 5 * time.Second
 	}
-	u := &Uploader{cfg: cfg, spool: spool, known: map[string]bool{}, partials: map[string]bool{}, results: results}
+	u := &Uploader{cfg: cfg, spool: spool, known: map[string]bool{}, partials: map[string]bool{},
+		sums: map[string]string{}, results: results}
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()
@@ -95,6 +98,31 @@ func (u *Uploader) Submit(file string) {
 	u.queue = append(u.queue, file)
 	u.cfg.Metrics.SpoolFiles.Set(float64(len(u.known)))
 	u.cond.Signal()
+}
+
+// SubmitSum is Submit for a file whose sha256 (hex) is already known from writing it; "" means unknown.
+// An uncompressed upload then starts at once instead of reading and hashing the file first.
+func (u *Uploader) SubmitSum(file, sum string) {
+	if sum != "" {
+		u.mu.Lock()
+		u.sums[file] = sum
+		u.mu.Unlock()
+	}
+	u.Submit(file)
+}
+
+// knownSum is the sha256 recorded by SubmitSum for file, or "".
+func (u *Uploader) knownSum(file string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.sums[file]
+}
+
+// forgetSum drops a recorded sha256, so that the next attempt hashes the file itself.
+func (u *Uploader) forgetSum(file string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.sums, file)
 }
 
 // Idle reports whether nothing is queued or in flight.
@@ -122,6 +150,7 @@ func (u *Uploader) worker(ctx context.Context) {
 
 		u.mu.Lock()
 		delete(u.known, file)
+		delete(u.sums, file)
 		u.cfg.Metrics.SpoolFiles.Set(float64(len(u.known)))
 		u.mu.Unlock()
 		select {
@@ -165,6 +194,9 @@ func (u *Uploader) archive(ctx context.Context, file string) Result {
 			res.Err = ctx.Err()
 			return res
 		}
+		// Retries hash the file again: a recorded sum that no longer matches the file (a damaged disk)
+		// would otherwise be refused by the service forever.
+		u.forgetSum(file)
 		u.cfg.Metrics.Fail(metrics.ReasonUpload)
 		wait := backoff(attempt, u.cfg.MaxBackoff)
 		u.cfg.Log.Info("upload failed, retrying", "key", res.Key, "attempt", attempt+1, "retryIn", wait.String(), "error", err.Error())
@@ -268,6 +300,13 @@ func (u *Uploader) putOptions(n layout.Name, sum string) store.PutOptions {
 func (u *Uploader) prepare(src *os.File, file string) (io.Reader, int64, string, func(), error) {
 	h := sha256.New()
 	if u.cfg.Codec.Ext() == "" {
+		if sum := u.knownSum(file); sum != "" {
+			st, err := src.Stat()
+			if err != nil {
+				return nil, 0, "", nil, err
+			}
+			return src, st.Size(), sum, func() {}, nil
+		}
 		size, err := io.Copy(h, src)
 		if err != nil {
 			return nil, 0, "", nil, err

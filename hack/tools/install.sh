@@ -24,7 +24,17 @@
 # here and in CI, and there is no Docker. controller-runtime's setup-envtest
 # downloads prebuilt kube-apiserver/etcd from a bucket that is not reachable,
 # so this script does not try it: it always builds the control plane from the
-# module proxy (about 4-5 minutes cold on 2 cores, then cached in bin/).
+# module proxy, then keeps it in bin/.
+#
+# Measured on the 2-core machine (nice -n 10, other builds running), wall time:
+#   cold (empty GOCACHE and module cache), one after another, 18m18s in all:
+#     kube-apiserver 316s, etcd 34s, controller-gen 19s, minio 479s,
+#     fake-gcs-server 250s (each after the ones before it, sharing the cache)
+#   each alone with an empty GOCACHE: etcd 144s, controller-gen 60s
+#   azurite (npm) 30s; postgresql (apt-get update + install) 67s
+#   GOCACHE warm but bin/ empty (a fresh clone on the same machine): 43s in all
+#   under heavy load (load average 20+) kube-apiserver took 1908s: niced
+#   builds starve when the machine is busy.
 #
 # Environment:
 #   TOOLS_BIN   output directory (default: <repo>/bin)

@@ -8,7 +8,8 @@
 #
 # Only the Go module proxy, Debian's apt and npm are reachable here and in CI,
 # so setup-envtest's download of kube-apiserver/etcd is not tried: the control
-# plane is always built from the module proxy (about 4-5 minutes cold).
+# plane is always built from the module proxy (about 5 minutes cold on an idle
+# 2-core machine; 18 minutes for every Go tool; see install.sh).
 #
 #   make tools           everything
 #   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS)
