@@ -13,7 +13,8 @@
 #   fake-gcs-server  bin/fake-gcs-server     (go install github.com/fsouza/fake-gcs-server@...)
 #   azurite          bin/azurite/node_modules/.bin/azurite-blob (npm)
 #   postgresql       Debian's PostgreSQL server (apt-get, only if no initdb is found)
-#   test-services    minio fake-gcs-server azurite postgresql
+#   codec-tools      gzip bzip2 xz zstd lz4 (apt-get, only those missing)
+#   test-services    minio fake-gcs-server azurite postgresql codec-tools
 #   all              everything above
 #
 # Every tool is skipped when its binary exists and bin/.<name>.version holds the
@@ -370,19 +371,39 @@ install_postgresql() {
 	unlock
 }
 
+# ---- codec tools (Debian) --------------------------------------------------
+# The archiver's codec tests decompress what it writes with the reference command-line tools, so a
+# compatibility bug cannot hide behind our own decoder.
+install_codec_tools() {
+	local missing=() tool pkg
+	for tool in gzip:gzip bzip2:bzip2 xz:xz-utils zstd:zstd lz4:lz4; do
+		command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+	done
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		log "codec tools are installed (gzip bzip2 xz zstd lz4)"
+		return
+	fi
+	begin codec-tools "${missing[*]}"
+	apt_install "${missing[@]}"
+	for pkg in gzip bzip2 xz zstd lz4; do
+		command -v "$pkg" >/dev/null || die "$pkg is still missing after apt-get install"
+	done
+	done_ "${missing[*]}"
+}
+
 # ---- main ------------------------------------------------------------------
 mkdir -p "$BIN/k8s"
 
-ALL=(kube-apiserver etcd controller-gen minio fake-gcs-server azurite postgresql)
+ALL=(kube-apiserver etcd controller-gen minio fake-gcs-server azurite postgresql codec-tools)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 todo=()
 for t in "${targets[@]}"; do
 	case $t in
 	controlplane) todo+=(kube-apiserver etcd) ;;
-	test-services) todo+=(minio fake-gcs-server azurite postgresql) ;;
+	test-services) todo+=(minio fake-gcs-server azurite postgresql codec-tools) ;;
 	all) todo+=("${ALL[@]}") ;;
-	kube-apiserver | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql) todo+=("$t") ;;
+	kube-apiserver | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
 	-h | --help | help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		exit 0
