@@ -21,6 +21,16 @@ type Handler interface {
 	Admit(ctx context.Context, req *admissionv1.AdmissionRequest) Result
 }
 
+// PatchAppender is a Handler that writes its patch into a buffer the transport lends it, which saves
+// allocating a patch per review. The transport calls AdmitAppend instead of Admit, with patch empty: the
+// handler appends its patch to it and returns the result as Result.Patch. Whatever it returns as
+// Result.Patch becomes the transport's, which reuses it for later reviews: the handler must not retain it
+// (nor patch) after it returns.
+type PatchAppender interface {
+	Handler
+	AdmitAppend(ctx context.Context, req *admissionv1.AdmissionRequest, patch []byte) Result
+}
+
 // HandlerFunc lets a plain function be a Handler.
 type HandlerFunc func(ctx context.Context, req *admissionv1.AdmissionRequest) Result
 

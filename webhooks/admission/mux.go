@@ -180,7 +180,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp, verdict, cause := m.admit(withTimeout(r), ep, review.Request)
+	resp, verdict, cause := m.admit(withTimeout(r), ep, review.Request, bufs)
 	out, err := appendResponse(bufs.out[:0], review, resp)
 	bufs.out = out
 	if err != nil {
@@ -199,7 +199,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit dispatches req and turns the handler's Result into a response. cause is the internal error to log.
-func (m *Mux) admit(ctx context.Context, ep *endpoint, req *admissionv1.AdmissionRequest) (resp *admissionv1.AdmissionResponse, verdict string, cause error) {
+func (m *Mux) admit(ctx context.Context, ep *endpoint, req *admissionv1.AdmissionRequest, bufs *reviewBuffers) (resp *admissionv1.AdmissionResponse, verdict string, cause error) {
 	gvr := schema.GroupVersionResource(req.Resource)
 	h, known := ep.handlers[resourceKey{gvr, req.SubResource}]
 	switch {
@@ -214,7 +214,7 @@ func (m *Mux) admit(ctx context.Context, ep *endpoint, req *admissionv1.Admissio
 			ep.path, resourceName(gvr, req.SubResource)))
 		return &admissionv1.AdmissionResponse{UID: req.UID, Result: &st}, VerdictError, nil
 	}
-	result := safeAdmit(ctx, h, req)
+	result := safeAdmit(ctx, h, req, bufs)
 	resp, verdict = respond(req, result, ep.typ == Mutating)
 	switch {
 	case result.Err != nil:
@@ -226,12 +226,20 @@ func (m *Mux) admit(ctx context.Context, ep *endpoint, req *admissionv1.Admissio
 }
 
 // safeAdmit keeps a panicking handler from taking the connection (and, in tests, the process) with it.
-func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest) (res Result) {
+// A PatchAppender writes its patch into bufs, which keeps it for the next review.
+func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest, bufs *reviewBuffers) (res Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = Result{Err: fmt.Errorf("handler panicked: %v\n%s", p, debug.Stack())}
 		}
 	}()
+	if pa, ok := h.(PatchAppender); ok {
+		res = pa.AdmitAppend(ctx, req, bufs.patch[:0])
+		if cap(res.Patch) > 0 {
+			bufs.patch = res.Patch[:0]
+		}
+		return res
+	}
 	return h.Admit(ctx, req)
 }
 
@@ -292,8 +300,8 @@ func (m *Mux) log(ep *endpoint, req *admissionv1.AdmissionRequest, resp *admissi
 	}
 }
 
-// reviewBuffers are the body and the answer of one review, kept for the next.
-type reviewBuffers struct{ body, out []byte }
+// reviewBuffers are the body, the patch and the answer of one review, kept for the next.
+type reviewBuffers struct{ body, patch, out []byte }
 
 var buffers = sync.Pool{New: func() any { return new(reviewBuffers) }}
 
@@ -303,6 +311,9 @@ const maxPooledBuffer = 256 << 10
 func (b *reviewBuffers) release() {
 	if cap(b.body) > maxPooledBuffer {
 		b.body = nil
+	}
+	if cap(b.patch) > maxPooledBuffer {
+		b.patch = nil
 	}
 	if cap(b.out) > maxPooledBuffer {
 		b.out = nil

@@ -407,3 +407,42 @@ objectstore_webhook_admission_requests_total{operation="CREATE",resource="object
 		}
 	}
 }
+
+// appender writes its patch into the buffer the transport lends it, and records the buffers it got.
+type appender struct{ lent [][]byte }
+
+func (a *appender) Admit(context.Context, *admissionv1.AdmissionRequest) admission.Result {
+	return admission.Result{Err: errors.New("Admit called on a PatchAppender")}
+}
+
+func (a *appender) AdmitAppend(_ context.Context, _ *admissionv1.AdmissionRequest, patch []byte) admission.Result {
+	a.lent = append(a.lent, patch)
+	return admission.Result{Patch: append(patch, `[{"op":"add","path":"/metadata/labels","value":{"a":"b"}}]`...)}
+}
+
+// TestPatchAppender checks that a PatchAppender answers through AdmitAppend, into a buffer that is empty
+// when lent and is lent again (with the capacity of the earlier patch) once the answer is written.
+func TestPatchAppender(t *testing.T) {
+	h := &appender{}
+	mux, err := admission.NewMux(admission.Options{}, admission.Route{Path: "/mutate", Type: admission.Mutating,
+		Resource: podsGVR, Handler: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := reviewJSON(t, podsGVR, "Pod", nil)
+	reused := false
+	for range 20 {
+		a := post(t, mux, "/mutate", "application/json", body)
+		if !a.review.Response.Allowed || string(a.review.Response.Patch) != `[{"op":"add","path":"/metadata/labels","value":{"a":"b"}}]` {
+			t.Fatalf("answer %s", a.raw)
+		}
+		lent := h.lent[len(h.lent)-1]
+		if len(lent) != 0 {
+			t.Fatalf("lent a buffer holding %q", lent)
+		}
+		reused = reused || cap(lent) > 0
+	}
+	if !reused {
+		t.Error("the patch buffer was never lent again")
+	}
+}

@@ -2,6 +2,7 @@ package pod
 
 import (
 	"encoding/json"
+	"slices"
 
 	"gomodules.xyz/jsonpatch/v2"
 
@@ -16,7 +17,7 @@ func Patch(s Shape, add Additions) []jsonpatch.Operation {
 	if add.Empty() {
 		return nil
 	}
-	var ops []jsonpatch.Operation
+	ops := make([]jsonpatch.Operation, 0, 2+len(add.Annotations)+len(add.Volumes))
 	if len(add.Annotations) > 0 {
 		present := 0
 		if s.Metadata {
@@ -72,10 +73,17 @@ func appendAll[T any](ops []jsonpatch.Operation, path string, exists bool, items
 // and its volumes, encoded once for the hash) are copied as they are, where encoding/json would parse and
 // compact them again: that was a third of the cost of a review.
 func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
+	return AppendPatch(nil, ops)
+}
+
+// AppendPatch is EncodePatch appending to buf, so that the transport can lend its buffer.
+func AppendPatch(buf []byte, ops []jsonpatch.Operation) ([]byte, error) {
 	size := 2
 	for _, op := range ops {
 		size += 64 + len(op.Path)
 		switch v := op.Value.(type) {
+		case string:
+			size += len(v) + len(v)/4 // room for escapes (the injected annotation is JSON in a string)
 		case json.RawMessage:
 			size += len(v)
 		case []json.RawMessage:
@@ -84,7 +92,7 @@ func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
 			}
 		}
 	}
-	buf := make([]byte, 0, size)
+	buf = slices.Grow(buf, size)
 	buf = append(buf, '[')
 	for i, op := range ops {
 		if i > 0 {
@@ -136,6 +144,9 @@ func allSet(raws []json.RawMessage) bool {
 }
 
 func appendJSON(buf []byte, v any) ([]byte, error) {
+	if s, ok := v.(string); ok {
+		return appendString(buf, s), nil
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err

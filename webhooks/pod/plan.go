@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -114,9 +116,10 @@ func Plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *cor
 	container, volumes := s.build(opts)
 
 	var add Additions
+	// volumes is Plan's own: the ones the pod lacks are kept in place.
 	for _, v := range volumes {
 		if !hasVolume(p, v.Name) {
-			add.Volumes = append(add.Volumes, v)
+			add.Volumes = append(volumes[:len(add.Volumes)], v)
 		}
 	}
 	rec := record{Volumes: names(add.Volumes)}
@@ -148,23 +151,62 @@ type record struct {
 	Hash           string   `json:"hash"`
 }
 
+// String is json.Marshal of r, without reflection; TestRecordString holds the two to the same bytes.
 func (r record) String() string {
-	b, _ := json.Marshal(r) // a struct of strings always marshals
-	return string(b)
+	b := make([]byte, 0, 96+len(r.Hash))
+	b = append(b, '{')
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{{`"initContainers":`, r.InitContainers}, {`"containers":`, r.Containers}, {`"volumes":`, r.Volumes}} {
+		if len(list.names) > 0 {
+			b = appendStrings(b, list.key, list.names)
+			b = append(b, ',')
+		}
+	}
+	b = append(b, `"hash":`...)
+	b = appendString(b, r.Hash)
+	return string(append(b, '}'))
 }
 
+// scratch holds the encoding of one sidecar while it is written; the result is copied out at its exact
+// size.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxScratch keeps the pool from holding on to the rare large sidecar.
+const maxScratch = 64 << 10
+
 func encode(c corev1.Container, volumes []corev1.Volume) (*encoded, error) {
-	var e encoded
+	sp := scratch.Get().(*[]byte)
+	defer func() {
+		if cap(*sp) <= maxScratch {
+			scratch.Put(sp)
+		}
+	}()
+	buf := (*sp)[:0]
 	var err error
-	if e.container, err = json.Marshal(&c); err != nil {
+	buf, err = appendContainer(buf, &c)
+	*sp = buf
+	if err != nil {
 		return nil, fmt.Errorf("encoding the sidecar: %w", err)
 	}
+	ends := make([]int, 1, 1+len(volumes))
+	ends[0] = len(buf)
 	for i := range volumes {
-		v, err := json.Marshal(&volumes[i])
+		buf, err = appendVolume(buf, &volumes[i])
+		*sp = buf
 		if err != nil {
 			return nil, fmt.Errorf("encoding volume %q: %w", volumes[i].Name, err)
 		}
-		e.volumes = append(e.volumes, v)
+		ends = append(ends, len(buf))
+	}
+	out := slices.Clone(buf)
+	e := encoded{container: out[:ends[0]:ends[0]]}
+	if len(volumes) > 0 {
+		e.volumes = make([]json.RawMessage, len(volumes))
+		for i := range volumes {
+			e.volumes[i] = out[ends[i]:ends[i+1]:ends[i+1]]
+		}
 	}
 	return &e, nil
 }

@@ -1,8 +1,9 @@
 package pod
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -40,7 +41,14 @@ type sidecar struct {
 
 func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) (*sidecar, error) {
 	conf := store.Spec.Configuration
-	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration, env: make([]corev1.EnvVar, 0, 24)}
+	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration, env: make([]corev1.EnvVar, 0, 24),
+		mounts: make([]corev1.VolumeMount, 0, 6), volumes: make([]corev1.Volume, 0, 5)}
+	// The spool and scratch space come first; the rest is added as the store and identity need it.
+	s.mounts = append(s.mounts,
+		corev1.VolumeMount{Name: PGDataVolume, MountPath: contract.PGDataMount},
+		corev1.VolumeMount{Name: contract.VolumeTmp, MountPath: contract.MountTmp})
+	s.volumes = append(s.volumes,
+		corev1.Volume{Name: contract.VolumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
 	s.env = append(s.env,
 		fieldEnv(contract.EnvPodName, "metadata.name"),
 		fieldEnv(contract.EnvNamespace, "metadata.namespace"),
@@ -215,13 +223,7 @@ func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
 			env = append(env, *e.DeepCopy())
 		}
 	}
-	mounts := append([]corev1.VolumeMount{
-		{Name: PGDataVolume, MountPath: contract.PGDataMount},
-		{Name: contract.VolumeTmp, MountPath: contract.MountTmp},
-	}, s.mounts...)
-	volumes := append([]corev1.Volume{
-		{Name: contract.VolumeTmp, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
-	}, s.volumes...)
+	mounts, volumes := s.mounts, s.volumes
 	health := corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
 		Path: "/healthz", Port: intstr.FromInt32(contract.DefaultPort)}}
 	c := corev1.Container{
@@ -275,6 +277,15 @@ func jsonObject(tags map[string]string) string {
 	if len(tags) == 0 {
 		return ""
 	}
-	b, _ := json.Marshal(tags) // map[string]string always marshals, with sorted keys
-	return string(b)
+	// As json.Marshal writes a map: keys sorted.
+	b := []byte{'{'}
+	for i, k := range slices.Sorted(maps.Keys(tags)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendString(b, tags[k])
+	}
+	return string(append(b, '}'))
 }

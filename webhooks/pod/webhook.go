@@ -27,10 +27,16 @@ type Webhook struct {
 	Failures *prometheus.CounterVec
 }
 
-var _ admission.Handler = (*Webhook)(nil)
+var _ admission.PatchAppender = (*Webhook)(nil)
 
 // Admit implements admission.Handler. Only CREATE is mutated: a pod's containers cannot change later.
 func (w *Webhook) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) admission.Result {
+	return w.AdmitAppend(ctx, req, nil)
+}
+
+// AdmitAppend implements admission.PatchAppender: Admit, with the patch written into the transport's
+// buffer.
+func (w *Webhook) AdmitAppend(ctx context.Context, req *admissionv1.AdmissionRequest, patch []byte) admission.Result {
 	if req.Operation != admissionv1.Create {
 		return admission.Result{}
 	}
@@ -54,7 +60,7 @@ func (w *Webhook) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	}
 	out := admission.Result{Warnings: res.Warnings}
 	if len(res.Patch) > 0 {
-		if out.Patch, err = EncodePatch(res.Patch); err != nil {
+		if out.Patch, err = AppendPatch(patch, res.Patch); err != nil {
 			return admission.Result{Err: fmt.Errorf("encoding the patch: %w", err)}
 		}
 	}

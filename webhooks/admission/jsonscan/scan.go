@@ -128,6 +128,13 @@ func SkipArray(b []byte, i, depth int) int {
 // SkipString returns the index just past the string starting at b[i] == '"', or -1.
 func SkipString(b []byte, i int) int {
 	for i++; i < len(b); {
+		// Most bytes of a string need no decision: skip them in a tight loop.
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1
@@ -159,6 +166,15 @@ func SkipString(b []byte, i int) int {
 	}
 	return -1
 }
+
+// plain marks the bytes that a string may contain as they are: not a quote, a backslash or a control
+// character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
