@@ -65,6 +65,11 @@ func (l Layout) ParseKey(key string, exts []string) (Name, string, error) {
 		if n.HashDir() != dir {
 			return Name{}, "", fmt.Errorf("key %q: %s belongs in directory %q, not %q", key, n, n.HashDir(), dir)
 		}
+		// An empty directory ("wals//name") or any other spelling that Key would not write is a
+		// different object from the one we would read back, so it is not ours to restore or list.
+		if want := l.Key(n, ext); !strings.EqualFold(want, key) {
+			return Name{}, "", fmt.Errorf("key %q is not where %s is archived (%q)", key, n, want)
+		}
 		return n, ext, nil
 	}
 	return Name{}, "", fmt.Errorf("key %q does not end in a WAL file name with a known compression extension", key)

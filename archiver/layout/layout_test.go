@@ -2,6 +2,7 @@ package layout
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -88,7 +89,8 @@ func TestKeys(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"other/pg-main/wals/00000002.history", "path/to/pg-main/wals/0000000100000000/000000020000000300000004",
-		"path/to/pg-main/wals/0000000200000003/000000020000000300000004.rar"} {
+		"path/to/pg-main/wals/0000000200000003/000000020000000300000004.rar", "path/to/pg-main/wals//00000002.history",
+		"path/to/pg-main/wals/0000000200000003/000000020000000300000004/.gz"} {
 		if _, _, err := l.ParseKey(bad, exts); err == nil {
 			t.Errorf("ParseKey(%q) accepted", bad)
 		}
@@ -159,12 +161,13 @@ func FuzzParseKey(f *testing.F) {
 	exts := []string{".gz", ".zst"}
 	f.Add("p/s/wals/0000000100000000/000000010000000000000001.gz")
 	f.Add("p/s/wals/00000002.history")
+	f.Add("p/s/wals//00000000.history")
 	f.Fuzz(func(t *testing.T, key string) {
 		n, ext, err := l.ParseKey(key, exts)
 		if err != nil {
 			return
 		}
-		if again := l.Key(n, ext); !(again == key || len(again) == len(key)) {
+		if again := l.Key(n, ext); !strings.EqualFold(again, key) {
 			t.Fatalf("ParseKey(%q) = %s %q, which keys to %q", key, n, ext, again)
 		}
 	})
