@@ -33,7 +33,7 @@ func TestContainerJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		injector := &Injector{Lookup: set, Options: testOptions(name)}
-		add, _, _ := injector.plan(context.Background(), "db", p)
+		add, _, _ := injector.plan(context.Background(), "db", p, nil)
 		sidecars = append(sidecars, add.InitContainers...)
 		sidecars = append(sidecars, add.Containers...)
 	}

@@ -87,7 +87,7 @@ func renderTables(t *testing.T) (string, string) {
 		}
 		c, _ := set.Cluster(context.Background(), "db", clusterName)
 		inj := &Injector{Lookup: set, Options: testOptions(name)}
-		add, _, err := inj.plan(context.Background(), "db", p)
+		add, _, err := inj.plan(context.Background(), "db", p, nil)
 		if err != nil || c == nil {
 			continue
 		}

@@ -42,7 +42,12 @@ type named struct {
 // paths do: metadata's name, namespace, labels and annotations, the ServiceAccount, and the names of
 // containers and volumes. It records the pod's Shape.
 func Decode(raw []byte) (*corev1.Pod, Shape, error) {
-	if p, s, ok := decodeFast(raw); ok {
+	return decode(raw, nil)
+}
+
+// decode is Decode into reuse when it is not nil and the pod takes the fast path.
+func decode(raw []byte, reuse *corev1.Pod) (*corev1.Pod, Shape, error) {
+	if p, s, ok := decodeFast(raw, reuse); ok {
 		return p, s, nil
 	}
 	return decodePlain(raw)

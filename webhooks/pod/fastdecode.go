@@ -14,9 +14,18 @@ import (
 // writes it: keys unescaped and once per object, each value read of its field's JSON type. Anything else
 // makes it give up with ok false, and Decode uses the plain decoder, whose result or error stands.
 // FuzzDecode holds the two to the same result.
-func decodeFast(raw []byte) (p *corev1.Pod, s Shape, ok bool) {
+//
+// With reuse not nil the pod is decoded into it, and into the slices and maps it holds (see workspace).
+func decodeFast(raw []byte, reuse *corev1.Pod) (p *corev1.Pod, s Shape, ok bool) {
 	d := podDecoder{b: raw, ok: true}
-	p = &corev1.Pod{}
+	if reuse != nil {
+		sp, m := &reuse.Spec, &reuse.ObjectMeta
+		d.keep = kept{sp.InitContainers, sp.Containers, sp.Volumes, m.Labels, m.Annotations}
+		*reuse = corev1.Pod{}
+		p = reuse
+	} else {
+		p = &corev1.Pod{}
+	}
 	i := jsonscan.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, Shape{}, false
@@ -42,8 +51,26 @@ func decodeFast(raw []byte) (p *corev1.Pod, s Shape, ok bool) {
 }
 
 type podDecoder struct {
-	b  []byte
-	ok bool
+	b    []byte
+	ok   bool
+	keep kept
+}
+
+// kept is the memory of a reused pod, filled again where the new pod has the same fields.
+type kept struct {
+	initContainers, containers []corev1.Container
+	volumes                    []corev1.Volume
+	labels, annotations        map[string]string
+}
+
+// reslice is make([]T, n), reusing s when it is large enough.
+func reslice[T any](s []T, n int) []T {
+	if s == nil || cap(s) < n {
+		return make([]T, n) // not nil, even for n = 0: "[]" is not an absent array
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }
 
 func (d *podDecoder) fail() int {
@@ -122,9 +149,9 @@ func (d *podDecoder) metadata(start, depth int, m *metav1.ObjectMeta, s *Shape) 
 		case "namespace":
 			return d.once(&seen, 1, d.text(start, &m.Namespace))
 		case "labels":
-			return d.once(&seen, 2, d.textMap(start, depth, &m.Labels))
+			return d.once(&seen, 2, d.textMap(start, depth, &m.Labels, d.keep.labels))
 		case "annotations":
-			end := d.once(&seen, 3, d.textMap(start, depth, &m.Annotations))
+			end := d.once(&seen, 3, d.textMap(start, depth, &m.Annotations, d.keep.annotations))
 			s.Annotations = m.Annotations != nil
 			return end
 		}
@@ -132,15 +159,19 @@ func (d *podDecoder) metadata(start, depth int, m *metav1.ObjectMeta, s *Shape) 
 	})
 }
 
-// textMap reads an object of strings, or null.
-func (d *podDecoder) textMap(start, depth int, into *map[string]string) int {
+// textMap reads an object of strings, or null, into keep if it is not nil.
+func (d *podDecoder) textMap(start, depth int, into *map[string]string, keep map[string]string) int {
 	if d.isNull(start) {
 		return jsonscan.SkipLiteral(d.b, start, "null")
 	}
 	if d.b[start] != '{' {
 		return d.fail()
 	}
-	m := map[string]string{}
+	m := keep
+	if m == nil {
+		m = map[string]string{}
+	}
+	clear(m)
 	*into = m
 	return jsonscan.ScanObject(d.b, start, depth+1, func(key []byte, start, depth int) int {
 		if !plainKey(key) || d.b[start] != '"' {
@@ -171,17 +202,17 @@ func (d *podDecoder) spec(start, depth int, sp *corev1.PodSpec, s *Shape) int {
 			return d.once(&seen, 0, d.text(start, &sp.ServiceAccountName))
 		case "initContainers":
 			return d.once(&seen, 1, d.names(start, depth, &s.InitContainers, func(n int) func(int) *string {
-				sp.InitContainers = make([]corev1.Container, n)
+				sp.InitContainers = reslice(d.keep.initContainers, n)
 				return func(i int) *string { return &sp.InitContainers[i].Name }
 			}))
 		case "containers":
 			return d.once(&seen, 2, d.names(start, depth, &s.Containers, func(n int) func(int) *string {
-				sp.Containers = make([]corev1.Container, n)
+				sp.Containers = reslice(d.keep.containers, n)
 				return func(i int) *string { return &sp.Containers[i].Name }
 			}))
 		case "volumes":
 			return d.once(&seen, 3, d.names(start, depth, &s.Volumes, func(n int) func(int) *string {
-				sp.Volumes = make([]corev1.Volume, n)
+				sp.Volumes = reslice(d.keep.volumes, n)
 				return func(i int) *string { return &sp.Volumes[i].Name }
 			}))
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	jsonpatch5 "github.com/evanphx/json-patch/v5"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // FuzzInject feeds arbitrary JSON as the pod. Whatever decodes must yield a patch that applies to the
@@ -75,8 +76,9 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	big := bigPod(f, raw, 20, 3)
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		p, s, ok := decodeFast(doc)
+		p, s, ok := decodeFast(doc, nil)
 		if !ok {
 			return
 		}
@@ -87,6 +89,17 @@ func FuzzDecode(f *testing.F) {
 		if !reflect.DeepEqual(p, want) || s != wantShape {
 			t.Fatalf("fast and plain decodes differ:\nfast  %+v %+v\nplain %+v %+v", p, s, want, wantShape)
 		}
+		// Decoded into the memory of a pod decoded before (as the webhook does), nothing of that pod
+		// may show.
+		var reuse corev1.Pod
+		if _, _, ok := decodeFast(big, &reuse); !ok {
+			t.Fatal("the big pod does not take the fast path")
+		}
+		p, s, ok = decodeFast(doc, &reuse)
+		if !ok || !reflect.DeepEqual(p, want) || s != wantShape {
+			t.Fatalf("decoding into a used pod differs (ok %v):\nreused %+v %+v\nplain  %+v %+v", ok, p, s, want,
+				wantShape)
+		}
 	})
 }
 
@@ -96,7 +109,7 @@ func TestFastDecodeTakesInstancePods(t *testing.T) {
 	raw, _ := loadCase(t, "testdata/s3-keys.yaml")
 	unknown, _ := loadCase(t, "testdata/unknown-field.yaml")
 	for i, doc := range [][]byte{raw, unknown, bigPod(t, raw, 2000, 50)} {
-		if _, _, ok := decodeFast(doc); !ok {
+		if _, _, ok := decodeFast(doc, nil); !ok {
 			t.Errorf("pod %d does not take the fast path", i)
 		}
 	}

@@ -31,7 +31,16 @@ type Result struct {
 // Inject mutates one pod; namespace is the request's (a pod being created may not carry it yet). The
 // error is for input that is not a pod at all.
 func (in *Injector) Inject(ctx context.Context, namespace string, raw []byte) (Result, error) {
-	p, shape, err := Decode(raw)
+	return in.inject(ctx, namespace, raw, nil)
+}
+
+// inject is Inject planning in ws (see workspace): its Result is only good until ws is released.
+func (in *Injector) inject(ctx context.Context, namespace string, raw []byte, ws *workspace) (Result, error) {
+	var reuse *corev1.Pod
+	if ws != nil {
+		reuse = &ws.pod
+	}
+	p, shape, err := decode(raw, reuse)
 	if err != nil {
 		return Result{}, err
 	}
@@ -43,7 +52,7 @@ func (in *Injector) Inject(ctx context.Context, namespace string, raw []byte) (R
 		return Result{}, nil
 	}
 	res := Result{Cluster: name}
-	add, warnings, err := in.plan(ctx, namespace, p)
+	add, warnings, err := in.plan(ctx, namespace, p, ws)
 	if err != nil {
 		var f *Failure
 		if !errors.As(err, &f) {
@@ -57,7 +66,7 @@ func (in *Injector) Inject(ctx context.Context, namespace string, raw []byte) (R
 	return res, nil
 }
 
-func (in *Injector) plan(ctx context.Context, namespace string, p *corev1.Pod) (Additions, []string, error) {
+func (in *Injector) plan(ctx context.Context, namespace string, p *corev1.Pod, ws *workspace) (Additions, []string, error) {
 	name, _ := Target(p)
 	c, err := in.Lookup.Cluster(ctx, namespace, name)
 	if err != nil {
@@ -83,7 +92,7 @@ func (in *Injector) plan(ctx context.Context, namespace string, p *corev1.Pod) (
 			return Additions{}, nil, fmt.Errorf("reading ServiceAccount %s/%s: %w", namespace, saName, err)
 		}
 	}
-	return Plan(p, c, store, sa, in.Options)
+	return plan(p, c, store, sa, in.Options, ws)
 }
 
 // needsServiceAccount reports whether the store takes its credentials from the pod's identity, the only

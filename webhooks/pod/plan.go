@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -88,6 +87,12 @@ func Target(p *corev1.Pod) (clusterName string, ok bool) {
 // sa may be nil when the ServiceAccount is unknown.
 func Plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *corev1.ServiceAccount,
 	opts Options) (Additions, []string, error) {
+	return plan(p, c, store, sa, opts, nil)
+}
+
+// plan is Plan building in ws, or in memory of its own when ws is nil.
+func plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *corev1.ServiceAccount,
+	opts Options, ws *workspace) (Additions, []string, error) {
 	clusterName, ok := Target(p)
 	if !ok {
 		return Additions{}, nil, nil
@@ -108,7 +113,7 @@ func Plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *cor
 		return Additions{}, nil, &Failure{ReasonNoPGDataVolume, fmt.Sprintf(
 			"pod %q has no %q volume to spool WAL on: is it a CloudNativePG instance pod?", p.Name, PGDataVolume)}
 	}
-	s, err := newSidecar(c, b, store)
+	s, err := newSidecar(c, b, store, ws)
 	if err != nil {
 		return Additions{}, nil, err
 	}
@@ -132,7 +137,7 @@ func Plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *cor
 		add.Containers = []corev1.Container{container}
 		rec.Containers = []string{container.Name}
 	}
-	enc, err := encode(container, add.Volumes)
+	enc, err := encode(container, add.Volumes, ws)
 	if err != nil {
 		return Additions{}, nil, err
 	}
@@ -169,46 +174,93 @@ func (r record) String() string {
 	return string(append(b, '}'))
 }
 
-// scratch holds the encoding of one sidecar while it is written; the result is copied out at its exact
-// size.
-var scratch = sync.Pool{New: func() any { return new([]byte) }}
+// workspace is the memory the webhook plans one pod in: the sidecar's slices and the buffer it is
+// encoded into. The webhook takes one from a pool and puts it back once the patch is written, so that a
+// review leaves less garbage behind (the collector's share was most of a review's cost). Nothing built in
+// a workspace may outlive its release; Plan and Inject, whose results callers keep, use none.
+type workspace struct {
+	pod     corev1.Pod
+	sidecar sidecar
+	buf     []byte
+	ends    []int
+	enc     encoded
+}
 
-// maxScratch keeps the pool from holding on to the rare large sidecar.
-const maxScratch = 64 << 10
+var workspaces = sync.Pool{New: func() any { return new(workspace) }}
 
-func encode(c corev1.Container, volumes []corev1.Volume) (*encoded, error) {
-	sp := scratch.Get().(*[]byte)
-	defer func() {
-		if cap(*sp) <= maxScratch {
-			scratch.Put(sp)
-		}
-	}()
-	buf := (*sp)[:0]
+// maxWorkspace keeps the pool from holding on to the rare large sidecar, maxPooledContainers and
+// maxPooledVolumes to the rare large pod.
+const (
+	maxWorkspace        = 64 << 10
+	maxPooledContainers = 32
+	maxPooledVolumes    = 64
+)
+
+func getWorkspace() *workspace { return workspaces.Get().(*workspace) }
+
+// release returns ws to the pool, dropping what it points to so the pool does not keep a store alive.
+func (ws *workspace) release() {
+	if cap(ws.buf) > maxWorkspace {
+		return
+	}
+	sp, m := &ws.pod.Spec, &ws.pod.ObjectMeta
+	if cap(sp.InitContainers)+cap(sp.Containers) > maxPooledContainers || cap(sp.Volumes) > maxPooledVolumes {
+		ws.pod = corev1.Pod{} // a pod with very many containers: not worth keeping its memory
+	}
+	clear(sp.InitContainers[:cap(sp.InitContainers)])
+	clear(sp.Containers[:cap(sp.Containers)])
+	clear(sp.Volumes[:cap(sp.Volumes)])
+	clear(m.Labels)
+	clear(m.Annotations)
+	s := &ws.sidecar
+	clear(s.env[:cap(s.env)])
+	clear(s.mounts[:cap(s.mounts)])
+	clear(s.volumes[:cap(s.volumes)])
+	clear(s.args[:cap(s.args)])
+	s.conf = barmanv1.InstanceSidecarConfiguration{}
+	clear(ws.enc.volumes[:cap(ws.enc.volumes)])
+	ws.enc.container = nil
+	workspaces.Put(ws)
+}
+
+// encode writes the container and volumes as JSON, into ws's buffer when there is one.
+func encode(c corev1.Container, volumes []corev1.Volume, ws *workspace) (*encoded, error) {
+	var buf []byte
+	var ends []int
+	var e *encoded
+	if ws != nil {
+		buf, ends, e = ws.buf[:0], ws.ends[:0], &ws.enc
+		e.volumes = e.volumes[:0]
+	} else {
+		buf, e = make([]byte, 0, 4<<10), new(encoded) // an archiver and its volumes take about 3 KiB
+	}
 	var err error
 	buf, err = appendContainer(buf, &c)
-	*sp = buf
+	if ws != nil {
+		ws.buf = buf
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encoding the sidecar: %w", err)
 	}
-	ends := make([]int, 1, 1+len(volumes))
-	ends[0] = len(buf)
+	ends = append(ends, len(buf))
 	for i := range volumes {
 		buf, err = appendVolume(buf, &volumes[i])
-		*sp = buf
+		if ws != nil {
+			ws.buf = buf
+		}
 		if err != nil {
 			return nil, fmt.Errorf("encoding volume %q: %w", volumes[i].Name, err)
 		}
 		ends = append(ends, len(buf))
 	}
-	out := slices.Clone(buf)
-	e := encoded{container: out[:ends[0]:ends[0]]}
-	if len(volumes) > 0 {
-		e.volumes = make([]json.RawMessage, len(volumes))
-		for i := range volumes {
-			e.volumes[i] = out[ends[i]:ends[i+1]:ends[i+1]]
-		}
+	if ws != nil {
+		ws.ends = ends
 	}
-	return &e, nil
+	e.container = buf[:ends[0]:ends[0]]
+	for i := range volumes {
+		e.volumes = append(e.volumes, buf[ends[i]:ends[i+1]:ends[i+1]])
+	}
+	return e, nil
 }
 
 // hash identifies the injected spec: a different image, setting or volume gives a different hash.

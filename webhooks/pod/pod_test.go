@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 
 // TestUnknownFieldsSurvive feeds a pod with fields no k8s.io/api knows, at spec level and in a container,
@@ -324,5 +326,60 @@ func TestEncodePatchBytes(t *testing.T) {
 	}
 	if patched < 10 {
 		t.Fatalf("only %d patches checked", patched)
+	}
+}
+
+// TestWebhookReusesWorkspaces runs every golden case through the webhook several times, interleaved, so
+// that each review plans in memory the one before it used: the patch and warnings must be those of a
+// fresh Inject every time (nothing of the previous pod, store or sidecar may show through).
+func TestWebhookReusesWorkspaces(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type reviewCase struct {
+		name     string
+		webhook  *Webhook
+		req      *admissionv1.AdmissionRequest
+		patch    []byte
+		warnings []string
+	}
+	var cases []reviewCase
+	for _, in := range inputs {
+		if strings.HasSuffix(in, ".injected.yaml") {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		raw, set := loadCase(t, in)
+		injector := Injector{Lookup: set, Options: testOptions(name)}
+		res, err := injector.Inject(context.Background(), "db", raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := admission.Result{Warnings: res.Warnings}
+		if res.Failure != nil {
+			want.Warnings = append(want.Warnings, "wal-archiver not injected: "+res.Failure.Message)
+		}
+		if len(res.Patch) > 0 {
+			if want.Patch, err = EncodePatch(res.Patch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cases = append(cases, reviewCase{name, &Webhook{Injector: injector}, &admissionv1.AdmissionRequest{
+			Operation: admissionv1.Create, Namespace: "db", Object: runtime.RawExtension{Raw: raw}},
+			want.Patch, want.Warnings})
+	}
+	for round := range 4 {
+		for i := range cases {
+			c := cases[i]
+			if round%2 == 1 {
+				c = cases[len(cases)-1-i]
+			}
+			got := c.webhook.AdmitAppend(context.Background(), c.req, nil)
+			if got.Err != nil || !bytes.Equal(got.Patch, c.patch) || !slices.Equal(got.Warnings, c.warnings) {
+				t.Errorf("round %d, %s: webhook answered %s %q %v, Inject %s %q", round, c.name, got.Patch,
+					got.Warnings, got.Err, c.patch, c.warnings)
+			}
+		}
 	}
 }

@@ -37,12 +37,25 @@ type sidecar struct {
 	volumes []corev1.Volume
 	args    []string
 	conf    barmanv1.InstanceSidecarConfiguration
+	// inWorkspace: the container is only encoded, then dropped with its workspace, so it may share the
+	// store's values instead of copying them.
+	inWorkspace bool
 }
 
-func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) (*sidecar, error) {
+// newSidecar starts the sidecar of c, in ws when it is not nil.
+func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore, ws *workspace) (*sidecar, error) {
 	conf := store.Spec.Configuration
-	s := &sidecar{conf: store.Spec.InstanceSidecarConfiguration, env: make([]corev1.EnvVar, 0, 24),
-		mounts: make([]corev1.VolumeMount, 0, 6), volumes: make([]corev1.Volume, 0, 5)}
+	s := new(sidecar)
+	if ws != nil {
+		s = &ws.sidecar
+		s.inWorkspace = true
+	}
+	if s.env == nil {
+		s.env, s.mounts, s.volumes = make([]corev1.EnvVar, 0, 24), make([]corev1.VolumeMount, 0, 6),
+			make([]corev1.Volume, 0, 5)
+	}
+	s.env, s.mounts, s.volumes, s.args = s.env[:0], s.mounts[:0], s.volumes[:0], s.args[:0]
+	s.conf = store.Spec.InstanceSidecarConfiguration
 	// The spool and scratch space come first; the rest is added as the store and identity need it.
 	s.mounts = append(s.mounts,
 		corev1.VolumeMount{Name: PGDataVolume, MountPath: contract.PGDataMount},
@@ -250,7 +263,11 @@ func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
 		},
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
-	s.conf.Resources.DeepCopyInto(&c.Resources)
+	if s.inWorkspace {
+		c.Resources = s.conf.Resources // read by the encoder only; the store is not changed
+	} else {
+		s.conf.Resources.DeepCopyInto(&c.Resources)
+	}
 	return c, volumes
 }
 

@@ -40,7 +40,10 @@ func (w *Webhook) AdmitAppend(ctx context.Context, req *admissionv1.AdmissionReq
 	if req.Operation != admissionv1.Create {
 		return admission.Result{}
 	}
-	res, err := w.Injector.Inject(ctx, req.Namespace, req.Object.Raw)
+	// The plan lives in a pooled workspace until the patch is copied into the transport's buffer.
+	ws := getWorkspace()
+	defer ws.release()
+	res, err := w.Injector.inject(ctx, req.Namespace, req.Object.Raw, ws)
 	if err != nil {
 		return admission.Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid Pod: %v", err))
 	}
