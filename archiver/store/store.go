@@ -40,6 +40,14 @@ type PutOptions struct {
 	ContentType string
 }
 
+// ContentTypeOrDefault is ContentType, or application/octet-stream (what WAL is) when it is empty.
+func (o PutOptions) ContentTypeOrDefault() string {
+	if o.ContentType != "" {
+		return o.ContentType
+	}
+	return "application/octet-stream"
+}
+
 // Store is an object store rooted at a bucket or container. Keys are full object names within it.
 type Store interface {
 	// Create writes the object only if no object exists at key (a conditional create on the server, never

@@ -34,7 +34,7 @@ func appendReview(b []byte, out *admissionv1.AdmissionReview) ([]byte, error) {
 	comma := false
 	if out.Kind != "" {
 		b = append(b, `"kind":`...)
-		b = appendString(b, out.Kind)
+		b = AppendJSONString(b, out.Kind)
 		comma = true
 	}
 	if out.APIVersion != "" {
@@ -42,14 +42,14 @@ func appendReview(b []byte, out *admissionv1.AdmissionReview) ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `"apiVersion":`...)
-		b = appendString(b, out.APIVersion)
+		b = AppendJSONString(b, out.APIVersion)
 		comma = true
 	}
 	if comma {
 		b = append(b, ',')
 	}
 	b = append(b, `"response":{"uid":`...)
-	b = appendString(b, string(resp.UID))
+	b = AppendJSONString(b, string(resp.UID))
 	if resp.Allowed {
 		b = append(b, `,"allowed":true`...)
 	} else {
@@ -62,7 +62,7 @@ func appendReview(b []byte, out *admissionv1.AdmissionReview) ([]byte, error) {
 	}
 	if resp.PatchType != nil {
 		b = append(b, `,"patchType":`...)
-		b = appendString(b, string(*resp.PatchType))
+		b = AppendJSONString(b, string(*resp.PatchType))
 	}
 	if len(resp.Warnings) > 0 {
 		b = append(b, `,"warnings":[`...)
@@ -70,16 +70,17 @@ func appendReview(b []byte, out *admissionv1.AdmissionReview) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, w)
+			b = AppendJSONString(b, w)
 		}
 		b = append(b, ']')
 	}
 	return append(b, "}}"...), nil
 }
 
-// appendString writes s as encoding/json does: strings of printable ASCII that needs no escaping (HTML
-// characters included, which encoding/json escapes) are copied; others are left to encoding/json.
-func appendString(b []byte, s string) []byte {
+// AppendJSONString writes s as encoding/json does: strings of printable ASCII that needs no escaping
+// (HTML characters included, which encoding/json escapes) are copied; others are left to encoding/json.
+// FuzzEncodeReview holds it to json.Marshal.
+func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s) // a string always marshals

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 
 // appendContainer writes c as json.Marshal does, byte for byte, without reflection for the shapes the
@@ -444,16 +446,5 @@ func appendMarshal(b []byte, key string, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
-// appendString writes s as encoding/json does: printable ASCII that needs no escaping (HTML characters
-// included, which encoding/json escapes) is copied; anything else is left to encoding/json.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
+// appendString writes s as encoding/json does (the transport's writer, shared so both stay the same).
+func appendString(b []byte, s string) []byte { return admission.AppendJSONString(b, s) }

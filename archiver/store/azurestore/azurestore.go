@@ -42,7 +42,7 @@ func (s *Store) upload(ctx context.Context, op, key string, body io.Reader, size
 	if create {
 		access = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}}
 	}
-	headers := &blob.HTTPHeaders{BlobContentType: to.Ptr(contentType(opts))}
+	headers := &blob.HTTPHeaders{BlobContentType: to.Ptr(opts.ContentTypeOrDefault())}
 	meta := toAzureMetadata(opts.Metadata)
 	if size < 0 {
 		// At most one block is buffered: a short body becomes one Put Blob, a long one staged blocks.
@@ -160,13 +160,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return err
-}
-
-func contentType(opts store.PutOptions) string {
-	if opts.ContentType != "" {
-		return opts.ContentType
-	}
-	return "application/octet-stream"
 }
 
 // Blob metadata names must be C# identifiers, so '-' becomes '_' on the way in ("walarchiver_sha256").

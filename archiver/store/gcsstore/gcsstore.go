@@ -42,10 +42,7 @@ func (s *Store) upload(ctx context.Context, op, key string, body io.Reader, opts
 	defer cancel()
 	w := obj.NewWriter(ctx)
 	w.ChunkSize = s.cfg.ChunkSize
-	w.ContentType = "application/octet-stream"
-	if opts.ContentType != "" {
-		w.ContentType = opts.ContentType
-	}
+	w.ContentType = opts.ContentTypeOrDefault()
 	w.Metadata = opts.Metadata
 	if _, err := io.Copy(w, body); err != nil {
 		cancel()

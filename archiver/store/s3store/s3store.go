@@ -68,7 +68,7 @@ func (s *Store) putObject(ctx context.Context, op, key string, body io.Reader, s
 		Key:           aws.String(key),
 		Body:          body,
 		ContentLength: aws.Int64(size),
-		ContentType:   aws.String(contentType(opts)),
+		ContentType:   aws.String(opts.ContentTypeOrDefault()),
 		Metadata:      opts.Metadata,
 		Tagging:       tagging(opts.Tags),
 	}
@@ -113,7 +113,7 @@ func (s *Store) multipart(ctx context.Context, op, key string, body io.Reader, o
 	in := &s3.CreateMultipartUploadInput{
 		Bucket:      aws.String(s.cfg.Bucket),
 		Key:         aws.String(key),
-		ContentType: aws.String(contentType(opts)),
+		ContentType: aws.String(opts.ContentTypeOrDefault()),
 		Metadata:    opts.Metadata,
 		Tagging:     tagging(opts.Tags),
 	}
@@ -213,13 +213,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return err
-}
-
-func contentType(opts store.PutOptions) string {
-	if opts.ContentType != "" {
-		return opts.ContentType
-	}
-	return "application/octet-stream"
 }
 
 // tagging encodes tags as the URL query string PutObject's x-amz-tagging header expects.
