@@ -77,6 +77,9 @@ func newLogger(level string) (logr.Logger, error) {
 	cfg := zap.NewProductionConfig()
 	cfg.Level = zap.NewAtomicLevelAt(l)
 	cfg.Sampling = nil
+	// An error here is an operational condition its message describes (a refused connection, a store
+	// down); a Go stack trace under each would bury it for the person reading the pod's log.
+	cfg.DisableStacktrace = true
 	cfg.EncoderConfig.TimeKey = "ts"
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	z, err := cfg.Build()
