@@ -101,7 +101,6 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 		contract.EnvPGSSLMode + "=verify-ca",
 		contract.EnvPGSSLCert + "=" + filepath.Join(client, "tls.crt"),
 		contract.EnvPGSSLKey + "=" + filepath.Join(client, "tls.key"),
-
 		contract.EnvPGSSLRootCert + "=" + filepath.Join(client, "ca.crt"),
 	}
 
