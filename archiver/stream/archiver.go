@@ -128,6 +128,7 @@ func (a *Archiver) Run(ctx context.Context) error {
 	}
 
 	for attempt := 0; ctx.Err() == nil; {
+		began := time.Now()
 		err := a.session(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -138,9 +139,18 @@ func (a *Archiver) Run(ctx context.Context) error {
 			a.cfg.Metrics.Primary.Set(0)
 			a.cfg.Metrics.Health.SetState(metrics.StateRetrying)
 			a.cfg.Metrics.Fail(metrics.ReasonStream)
+			if time.Since(began) > stableSession {
+				attempt = 0 // it streamed for a while: a new failure, not the same one again
+			}
 			wait := backoff(attempt, a.cfg.PollInterval)
 			attempt++
-			a.cfg.Log.Info("replication stopped, reconnecting", "error", err.Error(), "retryIn", wait.String())
+			if attempt < persistentFailure {
+				a.cfg.Log.Info("replication stopped, reconnecting", "error", err.Error(), "retryIn", wait.String())
+			} else {
+				// A wrong certificate, a missing role or a server that is down does not pass by itself.
+				a.cfg.Log.Error(err, "cannot stream WAL from PostgreSQL; nothing is archived until this is fixed",
+					"attempts", attempt, "retryIn", wait.String())
+			}
 			a.sleep(ctx, wait)
 		}
 	}
@@ -149,6 +159,13 @@ func (a *Archiver) Run(ctx context.Context) error {
 }
 
 var errStandby = errors.New("the server is a standby")
+
+const (
+	// stableSession is how long a session must have lasted for its end to count as a new failure.
+	stableSession = 30 * time.Second
+	// persistentFailure is the number of failed sessions in a row from which each is logged as an error.
+	persistentFailure = 3
+)
 
 func (a *Archiver) sleep(ctx context.Context, d time.Duration) {
 	select {

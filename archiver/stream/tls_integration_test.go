@@ -11,8 +11,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
@@ -119,25 +122,26 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 		t.Fatalf("streaming_replica without a certificate: %v, want a pg_hba.conf rejection", err)
 	}
 
-	listen := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
-	cmd := exec.Command(binary(), "stream", "--status-interval", "200ms", "--poll-interval", "500ms")
-	cmd.Env = append(withoutPGEnv(os.Environ()), storeEnv(m, "tls")...)
-	cmd.Env = append(cmd.Env, pgEnv...)
-	cmd.Env = append(cmd.Env, "WAL_ARCHIVER_SPOOL_DIR="+filepath.Join(t.TempDir(), "spool"), "WAL_ARCHIVER_LISTEN="+listen,
-		"WAL_ARCHIVER_SLOT=arch_tls")
-	p := &archiverProc{cmd: cmd, listen: listen, out: &lockedBuf{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.kill9()
-		if t.Failed() {
-			t.Logf("wal-archiver output:\n%s", p.out.String())
+	// The same contract without the client certificate: refused by the server, which the archiver
+	// must say as an error, not ready, and keep retrying.
+	var noCert []string
+	for _, e := range pgEnv {
+		if !strings.HasPrefix(e, contract.EnvPGSSLCert+"=") && !strings.HasPrefix(e, contract.EnvPGSSLKey+"=") {
+			noCert = append(noCert, e)
 		}
-	})
+	}
+	refused := startWithEnv(t, m, "tls-refused", noCert)
+	waitFor(t, time.Minute, func() bool {
+		out := refused.out.String()
+		return strings.Contains(out, `"level":"error"`) && strings.Contains(out, "cannot stream WAL from PostgreSQL") &&
+			strings.Contains(out, "requires a valid client certificate")
+	}, func() string { return "no error logged for the refused connection:\n" + refused.out.String() })
+	if code, body := get(t, "http://"+refused.listen+"/readyz"); code == http.StatusOK || !strings.Contains(body, metrics.StateRetrying) {
+		t.Errorf("/readyz of the refused archiver: %d %q, want not ready and %q", code, body, metrics.StateRetrying)
+	}
+	refused.kill9()
 
+	p := startWithEnv(t, m, "tls", pgEnv)
 	// A segment written after the archiver connected arrives in the store, byte for byte.
 	waitFor(t, time.Minute, func() bool {
 		select {
@@ -158,6 +162,42 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 		t.Errorf("the archiver's replication connection uses TLS: %q, want true", got)
 	}
 	p.term(t)
+}
+
+// startWithEnv starts `wal-archiver stream` archiving to server on m with only the given libpq
+// environment, as the pod webhook passes it.
+func startWithEnv(t *testing.T, m *testservers.MinIO, server string, pgEnv []string) *archiverProc {
+	t.Helper()
+	listen := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
+	cmd := exec.Command(binary(), "stream", "--status-interval", "200ms", "--poll-interval", "500ms")
+	cmd.Env = append(withoutPGEnv(os.Environ()), storeEnv(m, server)...)
+	cmd.Env = append(cmd.Env, pgEnv...)
+	cmd.Env = append(cmd.Env, "WAL_ARCHIVER_SPOOL_DIR="+filepath.Join(t.TempDir(), "spool"), "WAL_ARCHIVER_LISTEN="+listen,
+		"WAL_ARCHIVER_SLOT=arch_"+strings.ReplaceAll(server, "-", "_"))
+	p := &archiverProc{cmd: cmd, listen: listen, out: &lockedBuf{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.kill9()
+		if t.Failed() {
+			t.Logf("wal-archiver (%s) output:\n%s", server, p.out.String())
+		}
+	})
+	return p
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // issueClient signs a TLS client certificate whose common name is the PostgreSQL user, as
