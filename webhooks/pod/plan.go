@@ -235,26 +235,18 @@ func encode(c corev1.Container, volumes []corev1.Volume, ws *workspace) (*encode
 		buf, e = make([]byte, 0, 4<<10), new(encoded) // an archiver and its volumes take about 3 KiB
 	}
 	var err error
-	buf, err = appendContainer(buf, &c)
-	if ws != nil {
-		ws.buf = buf
-	}
-	if err != nil {
+	if buf, err = appendContainer(buf, &c); err != nil {
 		return nil, fmt.Errorf("encoding the sidecar: %w", err)
 	}
 	ends = append(ends, len(buf))
 	for i := range volumes {
-		buf, err = appendVolume(buf, &volumes[i])
-		if ws != nil {
-			ws.buf = buf
-		}
-		if err != nil {
+		if buf, err = appendVolume(buf, &volumes[i]); err != nil {
 			return nil, fmt.Errorf("encoding volume %q: %w", volumes[i].Name, err)
 		}
 		ends = append(ends, len(buf))
 	}
 	if ws != nil {
-		ws.ends = ends
+		ws.buf, ws.ends = buf, ends // grown, if it had to, for the next pod
 	}
 	e.container = buf[:ends[0]:ends[0]]
 	for i := range volumes {
