@@ -292,12 +292,17 @@ func objects(file string, index, line int, raw []byte) ([]Document, error) {
 	var docs []Document
 	var walk func(raw []byte, item, depth int) error
 	walk = func(raw []byte, item, depth int) error {
+		what := "document"
+		if item > 0 {
+			what = "List item " + strconv.Itoa(item)
+		}
 		var h header
-		if err := json.Unmarshal(raw, &h); err != nil {
-			what := "document"
-			if item > 0 {
-				what = "List item " + strconv.Itoa(item)
-			}
+		err := json.Unmarshal(raw, &h)
+		if t := bytes.TrimSpace(raw); err == nil && (len(t) == 0 || t[0] != '{') {
+			// null decodes into anything without an error; an empty List entry ("-") is one.
+			err = fmt.Errorf("got %.20s", t)
+		}
+		if err != nil {
 			return &Error{File: file, Index: index, Line: line, Err: fmt.Errorf("%s is not a Kubernetes object (a mapping with apiVersion and kind): %w", what, err)}
 		}
 		var l list

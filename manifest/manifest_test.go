@@ -88,12 +88,14 @@ func TestParseJSONStream(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for name, in := range map[string]string{
-		"yaml syntax":   "apiVersion: v1\nkind: [\n",
-		"scalar":        "just a string\n",
-		"sequence":      "- a\n- b\n",
-		"json syntax":   `{"apiVersion": }`,
-		"list item":     "apiVersion: v1\nkind: List\nitems:\n- 3\n",
-		"bad separator": "a: 1\n--- b: 2\n",
+		"yaml syntax":    "apiVersion: v1\nkind: [\n",
+		"scalar":         "just a string\n",
+		"sequence":       "- a\n- b\n",
+		"json syntax":    `{"apiVersion": }`,
+		"list item":      "apiVersion: v1\nkind: List\nitems:\n- 3\n",
+		"empty item":     "apiVersion: v1\nkind: List\nitems:\n-\n",
+		"json null item": `{"kind":"List","items":[null]}`,
+		"bad separator":  "a: 1\n--- b: 2\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("bad.yaml", []byte(in))
