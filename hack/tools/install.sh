@@ -411,8 +411,29 @@ for t in "${targets[@]}"; do
 	*) die "unknown target '$t' (want controlplane|kube-apiserver|etcd|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
 	esac
 done
-# One plain call per tool (not a && chain, which would switch off set -e
-# inside the functions).
+# The installs that wait on the network (npm, apt) run beside the Go builds,
+# which wait on the CPU. One plain call per tool (not a && chain, which would
+# switch off set -e inside the functions).
+net=()
+cpu=()
 for t in "${todo[@]}"; do
+	case $t in
+	azurite | postgresql | codec-tools) net+=("$t") ;;
+	*) cpu+=("$t") ;;
+	esac
+done
+netpid=""
+if [[ ${#net[@]} -gt 0 ]]; then
+	(
+		for t in "${net[@]}"; do
+			"install_${t//-/_}"
+		done
+	) &
+	netpid=$!
+fi
+for t in "${cpu[@]}"; do
 	"install_${t//-/_}"
 done
+if [[ -n $netpid ]] && ! wait "$netpid"; then
+	die "installing ${net[*]} failed (see above)"
+fi
