@@ -157,6 +157,42 @@ func TestMutationStoreMissing(t *testing.T) {
 	}
 }
 
+// TestMutationSkipsSystemNamespaces: the webhook configurations' namespaceSelector keeps kube-system away
+// from the webhook, so that the control plane's own pods never wait on it. The same store, Cluster and
+// instance pod that TestMutation gets injected stay as they are there.
+func TestMutationSkipsSystemNamespaces(t *testing.T) {
+	const ns = "kube-system"
+	t.Cleanup(func() {
+		kubectl(t, "delete", "-n", ns, "--ignore-not-found", "-f", "testdata/mutation/instance-pod.yaml")
+		kubectl(t, "delete", "-n", ns, "--ignore-not-found", "-f", "testdata/mutation/store-and-cluster.yaml")
+		kubectl(t, "delete", "-n", ns, "--ignore-not-found", "serviceaccount", "pg")
+	})
+	if res := kubectl(t, "apply", "-n", ns, "-f", "testdata/mutation/store-and-cluster.yaml"); res.ExitCode != 0 {
+		t.Fatalf("applying the store and Cluster: %s", res.Stderr)
+	}
+	var c cnpgv1.Cluster
+	getJSON(t, ns, "clusters.postgresql.cnpg.io", "pg", &c)
+	if tmpl := c.Spec.ServiceAccountTemplate; tmpl != nil && tmpl.Metadata.Annotations[contract.AWSRoleARNAnnotation] != "" {
+		t.Errorf("the Cluster in %s was mutated: %v", ns, tmpl.Metadata.Annotations)
+	}
+	if res := kubectl(t, "create", "-n", ns, "serviceaccount", "pg"); res.ExitCode != 0 {
+		t.Fatalf("creating the ServiceAccount: %s", res.Stderr)
+	}
+	res := kubectl(t, "create", "-n", ns, "-f", "testdata/mutation/instance-pod.yaml")
+	if res.ExitCode != 0 {
+		t.Fatalf("creating the instance pod: %s", res.Stderr)
+	}
+	if strings.Contains(res.Stderr, "wal-archiver") {
+		t.Errorf("the webhook answered for a pod in %s: %s", ns, res.Stderr)
+	}
+	var p corev1.Pod
+	getJSON(t, ns, "pod", "pg-1", &p)
+	if p.Annotations[contract.PodInjected] != "" || len(p.Spec.InitContainers) != 1 || len(p.Spec.Containers) != 1 {
+		t.Errorf("the pod in %s was mutated: annotation %q, init %v, containers %v", ns, p.Annotations[contract.PodInjected],
+			names(p.Spec.InitContainers), names(p.Spec.Containers))
+	}
+}
+
 func getJSON(t *testing.T, ns, resource, name string, into any) {
 	t.Helper()
 	res := kubectl(t, "get", resource, name, "-n", ns, "-o", "json")
