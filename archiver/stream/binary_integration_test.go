@@ -78,12 +78,23 @@ type archiverProc struct {
 
 func startBinary(t *testing.T, pg *testservers.Postgres, m *testservers.MinIO, server, spool string, extra ...string) *archiverProc {
 	t.Helper()
+	p := launch(t, m, server, spool, append([]string{"--conninfo", pg.ConnString()}, extra...),
+		"WAL_ARCHIVER_PARTIAL_INTERVAL=2s")
+	waitFor(t, time.Minute, func() bool { _, err := p.scrape(); return err == nil }, func() string { return "wal-archiver /metrics:\n" + p.out.String() })
+	return p
+}
+
+// launch starts `wal-archiver stream` archiving to server on m, spooling in spool, with args after the
+// test's intervals and env after the store's settings. The test's own libpq variables are dropped, so
+// that only what args and env say reaches the connection.
+func launch(t *testing.T, m *testservers.MinIO, server, spool string, args []string, env ...string) *archiverProc {
+	t.Helper()
 	p := &archiverProc{listen: fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t)), out: &lockedBuf{}, done: make(chan struct{})}
-	p.cmd = exec.Command(binary(), append([]string{"stream", "--conninfo", pg.ConnString(), "--status-interval", "200ms",
-		"--poll-interval", "500ms"}, extra...)...)
-	p.cmd.Env = append(os.Environ(), storeEnv(m, server)...)
+	p.cmd = exec.Command(binary(), append([]string{"stream", "--status-interval", "200ms", "--poll-interval", "500ms"}, args...)...)
+	p.cmd.Env = append(withoutPGEnv(os.Environ()), storeEnv(m, server)...)
 	p.cmd.Env = append(p.cmd.Env, "WAL_ARCHIVER_SPOOL_DIR="+spool, "WAL_ARCHIVER_LISTEN="+p.listen,
-		"WAL_ARCHIVER_SLOT=arch_"+strings.ReplaceAll(server, "-", "_"), "WAL_ARCHIVER_PARTIAL_INTERVAL=2s")
+		"WAL_ARCHIVER_SLOT=arch_"+strings.ReplaceAll(server, "-", "_"))
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,11 +103,21 @@ func startBinary(t *testing.T, pg *testservers.Postgres, m *testservers.MinIO, s
 	t.Cleanup(func() {
 		p.kill9()
 		if t.Failed() {
-			t.Logf("wal-archiver output:\n%s", p.out.String())
+			t.Logf("wal-archiver (%s) output:\n%s", server, p.out.String())
 		}
 	})
-	waitFor(t, time.Minute, func() bool { _, err := p.scrape(); return err == nil }, func() string { return "wal-archiver /metrics:\n" + p.out.String() })
 	return p
+}
+
+// withoutPGEnv drops libpq variables of the test's own environment.
+func withoutPGEnv(env []string) []string {
+	out := env[:0:0]
+	for _, e := range env {
+		if !strings.HasPrefix(e, "PG") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (p *archiverProc) kill9() {

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -130,7 +129,7 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 			noCert = append(noCert, e)
 		}
 	}
-	refused := startWithEnv(t, m, "tls-refused", noCert)
+	refused := launch(t, m, "tls-refused", filepath.Join(t.TempDir(), "spool"), nil, noCert...)
 	waitFor(t, time.Minute, func() bool {
 		out := refused.out.String()
 		return strings.Contains(out, `"level":"error"`) && strings.Contains(out, "cannot stream WAL from PostgreSQL") &&
@@ -141,7 +140,7 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 	}
 	refused.kill9()
 
-	p := startWithEnv(t, m, "tls", pgEnv)
+	p := launch(t, m, "tls", filepath.Join(t.TempDir(), "spool"), nil, pgEnv...)
 	// A segment written after the archiver connected arrives in the store, byte for byte.
 	waitFor(t, time.Minute, func() bool {
 		select {
@@ -162,31 +161,6 @@ func TestBinaryAuthenticatesWithClientCertificate(t *testing.T) {
 		t.Errorf("the archiver's replication connection uses TLS: %q, want true", got)
 	}
 	p.term(t)
-}
-
-// startWithEnv starts `wal-archiver stream` archiving to server on m with only the given libpq
-// environment, as the pod webhook passes it.
-func startWithEnv(t *testing.T, m *testservers.MinIO, server string, pgEnv []string) *archiverProc {
-	t.Helper()
-	listen := fmt.Sprintf("127.0.0.1:%d", testservers.FreePort(t))
-	cmd := exec.Command(binary(), "stream", "--status-interval", "200ms", "--poll-interval", "500ms")
-	cmd.Env = append(withoutPGEnv(os.Environ()), storeEnv(m, server)...)
-	cmd.Env = append(cmd.Env, pgEnv...)
-	cmd.Env = append(cmd.Env, "WAL_ARCHIVER_SPOOL_DIR="+filepath.Join(t.TempDir(), "spool"), "WAL_ARCHIVER_LISTEN="+listen,
-		"WAL_ARCHIVER_SLOT=arch_"+strings.ReplaceAll(server, "-", "_"))
-	p := &archiverProc{cmd: cmd, listen: listen, out: &lockedBuf{}, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.kill9()
-		if t.Failed() {
-			t.Logf("wal-archiver (%s) output:\n%s", server, p.out.String())
-		}
-	})
-	return p
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -226,15 +200,4 @@ func issueClient(t *testing.T, ca *certs.KeyPair, user string, now time.Time) (c
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-}
-
-// withoutPGEnv drops libpq variables of the test's own environment, so only the injected ones apply.
-func withoutPGEnv(env []string) []string {
-	out := env[:0:0]
-	for _, e := range env {
-		if !strings.HasPrefix(e, "PG") {
-			out = append(out, e)
-		}
-	}
-	return out
 }
