@@ -100,10 +100,15 @@ var codecs = map[string]codec{
 	// lz4 frame format, as python-lz4's lz4.frame writes it.
 	"lz4": {
 		name: "lz4", ext: ".lz4",
-		writer: func(w io.Writer) (io.WriteCloser, error) { return lz4.NewWriter(w), nil },
+		// Only Write and Close: lz4's ReadFrom fails when called a second time on the same frame, which
+		// io.Copy from an io.MultiReader (a .partial: WAL, then zeros) does once per reader.
+		writer: func(w io.Writer) (io.WriteCloser, error) { return writeOnly{lz4.NewWriter(w)}, nil },
 		reader: func(r io.Reader) (io.ReadCloser, error) { return io.NopCloser(lz4.NewReader(r)), nil },
 	},
 }
+
+// writeOnly hides every method of a writer but Write and Close.
+type writeOnly struct{ io.WriteCloser }
 
 // Lookup returns the codec for an ObjectStore wal.compression value; "" and "none" mean uncompressed.
 func Lookup(name string) (Codec, error) {

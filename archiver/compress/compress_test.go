@@ -153,3 +153,35 @@ func FuzzDecoders(f *testing.F) {
 		_ = r.Close()
 	})
 }
+
+// TestCopyFromSeveralReaders feeds each writer through io.Copy from an io.MultiReader, as a .partial upload
+// does (the WAL so far, then zeros): the copy then calls the writer's ReadFrom once per reader, which
+// lz4's Writer refuses after the first ("unhandled state").
+func TestCopyFromSeveralReaders(t *testing.T) {
+	data := walLike(t)
+	for _, name := range append([]string{""}, Names()...) {
+		c, _ := Lookup(name)
+		var buf bytes.Buffer
+		w, err := c.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Neither reader has WriteTo, so each goes to the writer's ReadFrom when it has one.
+		rest := data[300<<10:]
+		src := io.MultiReader(io.NewSectionReader(bytes.NewReader(data), 0, 300<<10), io.LimitReader(bytes.NewReader(rest), int64(len(rest))))
+		if _, err := io.Copy(w, src); err != nil {
+			t.Errorf("%s: copying from two readers: %v", c.Name(), err)
+			continue
+		}
+		if err := w.Close(); err != nil {
+			t.Fatalf("%s: close: %v", c.Name(), err)
+		}
+		r, err := c.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: the copy did not round-trip (%v)", c.Name(), err)
+		}
+	}
+}

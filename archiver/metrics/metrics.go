@@ -33,7 +33,9 @@ type Metrics struct {
 	UploadSeconds     *prometheus.HistogramVec
 	LagBytes          prometheus.Gauge
 	SlotRetainedBytes prometheus.Gauge
-	SpoolFiles        prometheus.Gauge
+	QueuedFiles       prometheus.Gauge
+	SpooledSegments   prometheus.Counter
+	BufferBytes       prometheus.Gauge
 	Primary           prometheus.Gauge
 	Timeline          prometheus.Gauge
 	Health            *Health
@@ -65,8 +67,12 @@ func New() *Metrics {
 			Help: "Server flush position minus the position up to which WAL is in the object store (complete segments or .partial)."})).(prometheus.Gauge),
 		SlotRetainedBytes: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_slot_retained_bytes",
 			Help: "Server flush position minus the slot's confirmed position: WAL the server keeps for the archiver."})).(prometheus.Gauge),
-		SpoolFiles: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_spool_files",
-			Help: "Files in the local spool waiting for upload."})).(prometheus.Gauge),
+		QueuedFiles: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_queued_files",
+			Help: "Files waiting for upload or being uploaded, in memory or in the local spool."})).(prometheus.Gauge),
+		SpooledSegments: f(prometheus.NewCounter(prometheus.CounterOpts{Name: "wal_archiver_spooled_segments_total",
+			Help: "Segments written to the local spool on disk because the memory budget was spent (the store is behind or down)."})).(prometheus.Counter),
+		BufferBytes: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_buffer_bytes",
+			Help: "Memory held by segment buffers, at most --memory-budget."})).(prometheus.Gauge),
 		Primary: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_streaming",
 			Help: "1 while streaming from a primary, 0 while waiting (standby, connection lost)."})).(prometheus.Gauge),
 		Timeline: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_timeline",

@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sync"
 	"time"
@@ -26,8 +28,13 @@ type Config struct {
 	// PartialInterval is how often the segment being written is uploaded as .partial (the RPO); 0 disables
 	// it, leaving only the final .partial at shutdown.
 	PartialInterval time.Duration
-	// StatusInterval is how often the spool is fsynced and the durable position confirmed to the server.
+	// StatusInterval is how often the spool is fsynced and the durable position confirmed to the server. It
+	// is also the longest the receiver waits for a memory buffer before it writes a segment to the spool.
 	StatusInterval time.Duration
+	// MemoryBudget bounds the memory that holds segments between the server and the store (segments being
+	// received, waiting and being uploaded). While the store keeps up, WAL goes through memory only;
+	// beyond the budget, through the spool on disk. 0 sends every segment through the spool.
+	MemoryBudget uint64
 	// PollInterval is how often a standby is asked whether it was promoted, and the wait between reconnects.
 	PollInterval time.Duration
 	// ShutdownTimeout bounds the final .partial upload and the draining of the upload queue on SIGTERM.
@@ -48,6 +55,9 @@ type Archiver struct {
 	open    *openSegment
 	written uint64 // end of WAL written into the spool
 	flushed uint64 // end of WAL fsynced into the spool
+	// quietMark is the end of WAL at the last status; replyRequested says the server asked for one.
+	quietMark      uint64
+	replyRequested bool
 
 	mu         sync.Mutex
 	confirmed  uint64            // the flush position last confirmed to the server
@@ -104,7 +114,7 @@ func (a *Archiver) Run(ctx context.Context) error {
 	upCtx, stopUploads := context.WithCancel(context.Background())
 	defer stopUploads()
 	results := make(chan Result, 16)
-	a.up = NewUploader(upCtx, a.cfg.Upload, sp, results)
+	a.up = NewUploader(upCtx, a.cfg.Upload, sp, newBuffers(a.cfg.MemoryBudget, a.cfg.Metrics.BufferBytes), results)
 	go a.collect(results)
 
 	for _, f := range sp.Conflicts() {
@@ -182,15 +192,19 @@ func (a *Archiver) shutdown() error {
 	a.partialWG.Wait()
 	var err error
 	if a.open != nil {
-		if a.written > a.open.start {
-			if err = a.up.UploadPartial(ctx, a.open, a.written-a.open.start, a.segSize); err != nil {
+		if n := a.written - a.open.start; n > 0 {
+			src := io.ReaderAt(a.open.f)
+			if a.open.mem != nil {
+				src = bytes.NewReader(a.open.mem[:n])
+			}
+			if err = a.up.UploadPartial(ctx, a.open.name, src, n, a.segSize); err != nil {
 				err = fmt.Errorf("uploading the final .partial of %s: %w", a.open.name, err)
 			} else {
 				a.cfg.Log.Info("uploaded the segment being written as .partial", "segment", a.open.name.String(),
 					"upTo", layout.FormatLSN(a.written))
 			}
 		}
-		a.open.f.Close()
+		a.open.close(a.up.bufs)
 	}
 	for !a.up.Idle() && ctx.Err() == nil {
 		time.Sleep(50 * time.Millisecond)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -80,12 +81,31 @@ func TestStoreDownUnderLoad(t *testing.T) {
 	pg := primary(t)
 	pg.Run(t, "pgbench", "-i", "-q", "-s", "5", "postgres")
 	r := startArchiver(t, pg, st, "outage", "zstd", nil)
+	budget := 8 * pg.SegSize // startArchiver's
+	peak := make(chan float64)
+	sampling, stopSampling := context.WithCancel(context.Background())
+	go func() {
+		var most float64
+		for sampling.Err() == nil {
+			most = max(most, testutil.ToFloat64(r.m.BufferBytes))
+			time.Sleep(20 * time.Millisecond)
+		}
+		peak <- most
+	}()
 	wait := pgbench(t, pg, 45*time.Second, 4)
 	time.Sleep(5 * time.Second)
 	m.Stop(t)
 	time.Sleep(30 * time.Second)
 	m.Restart(t)
 	wait()
+	stopSampling()
+	if p := <-peak; p > float64(budget) {
+		t.Errorf("segment buffers held %.0f bytes, over the %d-byte budget", p, budget)
+	}
+	// 30 s of pgbench is far more WAL than the budget: the spool must have taken over.
+	if n := testutil.ToFloat64(r.m.SpooledSegments); n == 0 {
+		t.Errorf("no segment went through the spool during the outage")
+	}
 	last := switchWAL(t, pg)
 	r.waitArchived(t, last, 5*time.Minute)
 	if f := testutil.ToFloat64(r.m.Failures.WithLabelValues("upload")); f == 0 {
@@ -132,6 +152,13 @@ func TestConflictRefused(t *testing.T) {
 	rc.Close()
 	if !bytes.Equal(got, planted) {
 		t.Errorf("the planted object at %s was replaced", r.key(target.String()))
+	}
+	// The refused WAL is kept for a person (it was in memory: the budget was never spent).
+	parked, err := os.ReadFile(filepath.Join(r.spool, target.String()+extConflict))
+	if err != nil {
+		t.Errorf("the refused segment is not parked in the spool: %v", err)
+	} else if walFile, err := os.ReadFile(filepath.Join(pg.DataDir, "pg_wal", target.String())); err == nil && !bytes.Equal(parked, walFile) {
+		t.Errorf("the parked %s differs from pg_wal's", target)
 	}
 	rec := httptest.NewRecorder()
 	r.m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))

@@ -220,7 +220,7 @@ func (a *Archiver) streamTimeline(ctx context.Context, conn *pgconn.PgConn, tli 
 				}
 				a.noteServerEnd(uint64(k.ServerWALEnd))
 				if k.ReplyRequested {
-					nextStatus = time.Time{}
+					nextStatus, a.replyRequested = time.Time{}, true
 				}
 			case pglogrepl.XLogDataByteID:
 				x, err := pglogrepl.ParseXLogData(msg.Data[1:])

@@ -1,10 +1,12 @@
 package stream
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -83,7 +85,7 @@ func (s *Spool) Conflicts() []string {
 	return m
 }
 
-// WriteFile stores a small file (a timeline history) durably under name.
+// WriteFile stores a file (a timeline history, a segment that was in memory) durably under name.
 func (s *Spool) WriteFile(name string, data []byte) error {
 	tmp := s.path("tmp/" + name + ".new")
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -107,11 +109,13 @@ func (s *Spool) WriteFile(name string, data []byte) error {
 	return syncDir(s.Dir)
 }
 
-// openSegment is the segment being received.
+// openSegment is the segment being received: in memory while the budget allows (the store keeps up, so
+// the WAL never touches the disk a second time), else in a spool file.
 type openSegment struct {
 	name  layout.Name
 	start uint64
-	f     *os.File
+	f     *os.File // the spool file; nil when in memory
+	mem   []byte   // the whole segment in memory; nil when in the spool
 	// sum hashes the file as it is written, so a complete segment goes to the uploader with its sha256
 	// and the upload does not start with another full read of the file; nil when the writes were not in
 	// order from the start.
@@ -131,6 +135,39 @@ func (o *openSegment) note(off uint64, p []byte) {
 	}
 	o.sum.Write(p)
 	o.hashed += uint64(len(p))
+}
+
+// writeAt puts p at off in the segment.
+func (o *openSegment) writeAt(p []byte, off uint64) error {
+	if o.mem != nil {
+		copy(o.mem[off:], p)
+		return nil
+	}
+	_, err := o.f.WriteAt(p, int64(off))
+	return err
+}
+
+// snapshot is the first n bytes of the segment for a reader on another goroutine while the receiver goes
+// on: a copy of the memory, or the spool file opened again. done releases it.
+func (o *openSegment) snapshot(n uint64) (io.ReaderAt, func(), error) {
+	if o.mem != nil {
+		return bytes.NewReader(bytes.Clone(o.mem[:n])), func() {}, nil
+	}
+	f, err := os.Open(o.f.Name())
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// close drops the segment unfinished: a spool file stays for the next start, a buffer goes back.
+func (o *openSegment) close(b *buffers) {
+	if o.mem != nil {
+		b.put(o.mem)
+		o.mem = nil
+		return
+	}
+	o.f.Close()
 }
 
 // wholeSum is the hex sha256 of the file when all size bytes were hashed in order, else "".

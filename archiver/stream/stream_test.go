@@ -139,3 +139,40 @@ func TestOpenSegmentSum(t *testing.T) {
 		t.Errorf("wholeSum = %q, want the file's sha256 %x", got, want)
 	}
 }
+
+// TestBuffersBudget covers the memory that carries segments: never more than the budget, a returned
+// buffer is reused (and wakes a waiting receiver), only keepFree are kept once a burst has passed, and a
+// budget smaller than a segment means the spool.
+func TestBuffersBudget(t *testing.T) {
+	const seg = 1 << 20
+	b := newBuffers(3*seg, nil)
+	var held [][]byte
+	for i := 0; i < 3; i++ {
+		buf := b.get(seg, 0)
+		if len(buf) != seg {
+			t.Fatalf("get %d: %d bytes, want %d", i, len(buf), seg)
+		}
+		held = append(held, buf)
+	}
+	if buf := b.get(seg, 10*time.Millisecond); buf != nil {
+		t.Fatalf("a fourth buffer beyond a budget of three")
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		b.put(held[0])
+	}()
+	buf := b.get(seg, time.Minute)
+	if buf == nil || &buf[0] != &held[0][0] {
+		t.Fatalf("a waiting get did not receive the returned buffer")
+	}
+	b.put(buf)
+	b.put(held[1])
+	b.put(held[2])
+	if b.used != keepFree*seg || len(b.free) != keepFree {
+		t.Errorf("after everything came back: %d bytes held in %d free buffers, want %d in %d", b.used, len(b.free), keepFree*seg, keepFree)
+	}
+	if buf := newBuffers(seg-1, nil).get(seg, time.Minute); buf != nil {
+		t.Errorf("a segment larger than the budget got a buffer")
+	}
+	b.put(nil)
+}

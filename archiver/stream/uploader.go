@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -48,10 +49,11 @@ type Result struct {
 	Err  error // nil, ErrConflict, or the context's error when stopping
 }
 
-// Uploader uploads spool files with a fixed number of workers.
+// Uploader uploads complete files, from the spool or from memory, with a fixed number of workers.
 type Uploader struct {
 	cfg   UploaderConfig
 	spool *Spool
+	bufs  *buffers
 	mu    sync.Mutex
 	cond  *sync.Cond
 	queue []string
@@ -60,20 +62,29 @@ type Uploader struct {
 	// partials are segments whose .partial object this process wrote, deleted once the segment is stored.
 	partials map[string]bool
 	// sums are the sha256 of spool files hashed while they were written (SubmitSum).
-	sums    map[string]string
+	sums map[string]string
+	// mem holds the segments queued from memory (SubmitMemory) until a worker takes them.
+	mem     map[string]memFile
 	results chan<- Result
 }
 
+// memFile is a complete segment in memory with its sha256 (hex, "" when unknown).
+type memFile struct {
+	buf []byte
+	sum string
+}
+
 // NewUploader starts the workers; they stop when ctx ends. Each finished file is reported on results.
-func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, results chan<- Result) *Uploader {
+// Buffers of segments submitted from memory go back to bufs once stored, refused or abandoned.
+func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *buffers, results chan<- Result) *Uploader {
 	if cfg.MaxParallel < 1 {
 		cfg.MaxParallel = 1
 	}
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 5 * time.Second
 	}
-	u := &Uploader{cfg: cfg, spool: spool, known: map[string]bool{}, partials: map[string]bool{},
-		sums: map[string]string{}, results: results}
+	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]bool{},
+		sums: map[string]string{}, mem: map[string]memFile{}, results: results}
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()
@@ -96,8 +107,23 @@ func (u *Uploader) Submit(file string) {
 	}
 	u.known[file] = true
 	u.queue = append(u.queue, file)
-	u.cfg.Metrics.SpoolFiles.Set(float64(len(u.known)))
+	u.cfg.Metrics.QueuedFiles.Set(float64(len(u.known)))
 	u.cond.Signal()
+}
+
+// SubmitMemory queues a complete segment held in buf (its bare name, its hex sha256 or ""); the uploader
+// owns buf from now on. When the name is already queued or in flight (WAL streamed again after a
+// reconnect), that upload covers it and buf goes back at once.
+func (u *Uploader) SubmitMemory(file string, buf []byte, sum string) {
+	u.mu.Lock()
+	if u.known[file] {
+		u.mu.Unlock()
+		u.bufs.put(buf)
+		return
+	}
+	u.mem[file] = memFile{buf: buf, sum: sum}
+	u.mu.Unlock()
+	u.Submit(file)
 }
 
 // SubmitSum is Submit for a file whose sha256 (hex) is already known from writing it; "" means unknown.
@@ -144,14 +170,22 @@ func (u *Uploader) worker(ctx context.Context) {
 		}
 		file := u.queue[0]
 		u.queue = u.queue[1:]
+		m, inMemory := u.mem[file]
+		delete(u.mem, file)
 		u.mu.Unlock()
 
-		res := u.archive(ctx, file)
+		var res Result
+		if inMemory {
+			res = u.archive(ctx, file, &m)
+			u.bufs.put(m.buf)
+		} else {
+			res = u.archive(ctx, file, nil)
+		}
 
 		u.mu.Lock()
 		delete(u.known, file)
 		delete(u.sums, file)
-		u.cfg.Metrics.SpoolFiles.Set(float64(len(u.known)))
+		u.cfg.Metrics.QueuedFiles.Set(float64(len(u.known)))
 		u.mu.Unlock()
 		select {
 		case u.results <- res:
@@ -161,8 +195,9 @@ func (u *Uploader) worker(ctx context.Context) {
 	}
 }
 
-// archive stores one spool file, retrying until it is stored, refused as a conflict, or ctx ends.
-func (u *Uploader) archive(ctx context.Context, file string) Result {
+// archive stores one file, from the spool or from m, retrying until it is stored, refused as a conflict,
+// or ctx ends.
+func (u *Uploader) archive(ctx context.Context, file string, m *memFile) Result {
 	n, err := layout.Parse(file)
 	res := Result{File: file, Name: n}
 	if err != nil {
@@ -173,7 +208,7 @@ func (u *Uploader) archive(ctx context.Context, file string) Result {
 	kind := n.Kind.String()
 	began := time.Now()
 	for attempt := 0; ; attempt++ {
-		err := u.attempt(ctx, file, n, res.Key)
+		err := u.attempt(ctx, file, n, res.Key, m)
 		if err == nil {
 			break
 		}
@@ -184,8 +219,8 @@ func (u *Uploader) archive(ctx context.Context, file string) Result {
 			u.cfg.Log.Error(err, "REFUSING TO OVERWRITE: the object store holds different content for this WAL file; "+
 				"archiving of it stopped and the position is not confirmed past it. Another cluster may be archiving to the "+
 				"same destinationPath/serverName.", "key", res.Key, "file", file)
-			if perr := u.spool.Park(file); perr != nil {
-				u.cfg.Log.Error(perr, "could not park the refused spool file", "file", file)
+			if perr := u.park(file, m); perr != nil {
+				u.cfg.Log.Error(perr, "could not park the refused file in the spool", "file", file)
 			}
 			res.Err = ErrConflict
 			return res
@@ -197,6 +232,9 @@ func (u *Uploader) archive(ctx context.Context, file string) Result {
 		// Retries hash the file again: a recorded sum that no longer matches the file (a damaged disk)
 		// would otherwise be refused by the service forever.
 		u.forgetSum(file)
+		if m != nil {
+			m.sum = ""
+		}
 		u.cfg.Metrics.Fail(metrics.ReasonUpload)
 		wait := backoff(attempt, u.cfg.MaxBackoff)
 		u.cfg.Log.Info("upload failed, retrying", "key", res.Key, "attempt", attempt+1, "retryIn", wait.String(), "error", err.Error())
@@ -208,6 +246,7 @@ func (u *Uploader) archive(ctx context.Context, file string) Result {
 		}
 	}
 	u.cfg.Metrics.UploadSeconds.WithLabelValues(kind).Observe(time.Since(began).Seconds())
+	// Also for a segment uploaded from memory: the same WAL streamed again may have reached the spool.
 	if err := u.spool.Remove(file); err != nil {
 		u.cfg.Log.Error(err, "could not remove an uploaded spool file; it will be uploaded again (idempotently)", "file", file)
 	}
@@ -234,13 +273,32 @@ func (u *Uploader) dropPartial(ctx context.Context, n layout.Name) {
 	}
 }
 
-func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key string) error {
-	src, err := os.Open(u.spool.path(file))
-	if err != nil {
-		return err
+// park keeps a refused file for a person, in the spool under <name>.conflict, where the next start finds it.
+func (u *Uploader) park(file string, m *memFile) error {
+	if m != nil {
+		return u.spool.WriteFile(file+extConflict, m.buf)
 	}
-	defer src.Close()
-	body, size, sum, cleanup, err := u.prepare(src, file)
+	return u.spool.Park(file)
+}
+
+func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key string, m *memFile) error {
+	var src io.ReadSeeker
+	var walSize int64
+	if m != nil {
+		src, walSize = bytes.NewReader(m.buf), int64(len(m.buf))
+	} else {
+		f, err := os.Open(u.spool.path(file))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		src, walSize = f, st.Size()
+	}
+	body, size, sum, cleanup, err := u.prepare(src, walSize, file, m)
 	if err != nil {
 		return fmt.Errorf("compressing %s: %w", file, err)
 	}
@@ -277,9 +335,7 @@ func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key 
 	}
 	u.cfg.Metrics.UploadedBytes.Add(float64(size))
 	if n.Kind == layout.Segment {
-		if st, serr := src.Stat(); serr == nil {
-			u.cfg.Metrics.ArchivedBytes.Add(float64(st.Size()))
-		}
+		u.cfg.Metrics.ArchivedBytes.Add(float64(walSize))
 		u.cfg.Log.V(1).Info("archived", "key", key, "bytes", size)
 	} else {
 		u.cfg.Log.Info("archived", "key", key, "bytes", size)
@@ -295,17 +351,18 @@ func (u *Uploader) putOptions(n layout.Name, sum string) store.PutOptions {
 	return store.PutOptions{Metadata: map[string]string{store.MetaSHA256: sum}, Tags: tags, ContentType: "application/octet-stream"}
 }
 
-// prepare returns the bytes to upload as a seekable body with its size and sha256: the spool file itself
-// when uncompressed, else a compressed copy in the spool's tmp directory (disk, not memory).
-func (u *Uploader) prepare(src *os.File, file string) (io.Reader, int64, string, func(), error) {
+// prepare returns the bytes to upload as a seekable body with its size and sha256: src itself when
+// uncompressed, else a compressed copy: in memory for a segment that is in memory, in the spool's tmp
+// directory for a spool file (whatever the backlog, memory holds only what the budget allows).
+func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *memFile) (io.Reader, int64, string, func(), error) {
 	h := sha256.New()
 	if u.cfg.Codec.Ext() == "" {
-		if sum := u.knownSum(file); sum != "" {
-			st, err := src.Stat()
-			if err != nil {
-				return nil, 0, "", nil, err
-			}
-			return src, st.Size(), sum, func() {}, nil
+		sum := u.knownSum(file)
+		if m != nil {
+			sum = m.sum
+		}
+		if sum != "" {
+			return src, walSize, sum, func() {}, nil
 		}
 		size, err := io.Copy(h, src)
 		if err != nil {
@@ -315,6 +372,23 @@ func (u *Uploader) prepare(src *os.File, file string) (io.Reader, int64, string,
 			return nil, 0, "", nil, err
 		}
 		return src, size, hex.EncodeToString(h.Sum(nil)), func() {}, nil
+	}
+	if m != nil {
+		out := compressed.Get().(*bytes.Buffer)
+		out.Reset()
+		release := func() { compressed.Put(out) }
+		w, err := u.cfg.Codec.NewWriter(io.MultiWriter(out, h))
+		if err == nil {
+			_, err = io.Copy(w, src)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			release()
+			return nil, 0, "", nil, err
+		}
+		return bytes.NewReader(out.Bytes()), int64(out.Len()), hex.EncodeToString(h.Sum(nil)), release, nil
 	}
 	tmp, err := os.CreateTemp(filepath.Join(u.spool.Dir, "tmp"), file+".*")
 	if err != nil {
@@ -342,6 +416,10 @@ func (u *Uploader) prepare(src *os.File, file string) (io.Reader, int64, string,
 	return tmp, size, hex.EncodeToString(h.Sum(nil)), cleanup, nil
 }
 
+// compressed holds the compressed copies of segments uploaded from memory: at most one per worker at a
+// time, reused so that a busy archiver does not allocate a segment's worth for every upload.
+var compressed = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // sameContent compares the stored object with sum: by the sha256 metadata wal-archiver writes, or by
 // reading the object when it has none (another tool wrote it).
 func (u *Uploader) sameContent(ctx context.Context, key, sum string) (bool, error) {
@@ -366,15 +444,10 @@ func (u *Uploader) sameContent(ctx context.Context, key, sum string) (bool, erro
 	return hex.EncodeToString(h.Sum(nil)) == sum, nil
 }
 
-// UploadPartial writes the first n bytes of the open segment, zero-padded to a whole segment (PostgreSQL
-// only restores whole-size segment files), as <segment>.partial, replacing the previous one.
-func (u *Uploader) UploadPartial(ctx context.Context, o *openSegment, n, segSize uint64) error {
-	src, err := os.Open(o.f.Name())
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	name := o.name.AsPartial().String()
+// UploadPartial writes the first n bytes of segment seg read from src, zero-padded to a whole segment
+// (PostgreSQL only restores whole-size segment files), as <segment>.partial, replacing the previous one.
+func (u *Uploader) UploadPartial(ctx context.Context, seg layout.Name, src io.ReaderAt, n, segSize uint64) error {
+	name := seg.AsPartial().String()
 	tmp, err := os.CreateTemp(filepath.Join(u.spool.Dir, "tmp"), name+".*")
 	if err != nil {
 		return err
@@ -395,14 +468,14 @@ func (u *Uploader) UploadPartial(ctx context.Context, o *openSegment, n, segSize
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	key := u.cfg.Layout.Key(o.name.AsPartial(), u.cfg.Codec.Ext())
+	key := u.cfg.Layout.Key(seg.AsPartial(), u.cfg.Codec.Ext())
 	began := time.Now()
-	if err := u.cfg.Store.Put(ctx, key, tmp, size, u.putOptions(o.name.AsPartial(), hex.EncodeToString(h.Sum(nil)))); err != nil {
+	if err := u.cfg.Store.Put(ctx, key, tmp, size, u.putOptions(seg.AsPartial(), hex.EncodeToString(h.Sum(nil)))); err != nil {
 		u.cfg.Metrics.Fail(metrics.ReasonUpload)
 		return err
 	}
 	u.mu.Lock()
-	u.partials[o.name.String()] = true
+	u.partials[seg.String()] = true
 	u.mu.Unlock()
 	u.cfg.Metrics.UploadSeconds.WithLabelValues("partial").Observe(time.Since(began).Seconds())
 	u.cfg.Metrics.Partials.Inc()

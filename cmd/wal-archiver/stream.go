@@ -29,6 +29,10 @@ func runStream(args []string, stderr io.Writer) int {
 	statusInterval := s.fs.Duration("status-interval", time.Second, "how often the spool is fsynced and the durable position confirmed")
 	pollInterval := s.fs.Duration("poll-interval", 5*time.Second, "how often a standby is checked for promotion")
 	shutdownTimeout := s.fs.Duration("shutdown-timeout", 30*time.Second, "budget for the final .partial and the upload queue on SIGTERM")
+	memoryBudget := byteSize(defaultMemoryBudget(cgroupMemoryLimit("/sys/fs/cgroup")))
+	s.fs.Var(&memoryBudget, "memory-budget", "memory for segments on their way to the store (e.g. 128Mi; 0: always through the spool on disk). "+
+		"While the store keeps up, WAL never touches the disk again; beyond this, segments wait in the spool. "+
+		"Compressed copies of up to --max-parallel segments come on top. Default: 128Mi, less under a tighter container memory limit")
 	if err := s.parse(args); err != nil {
 		return 2
 	}
@@ -79,7 +83,7 @@ func runStream(args []string, stderr io.Writer) int {
 		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tags, HistoryTags: historyTags,
 			MaxParallel: *maxParallel},
 		PartialInterval: partial, StatusInterval: *statusInterval, PollInterval: *pollInterval,
-		ShutdownTimeout: *shutdownTimeout, Metrics: m, Log: log,
+		ShutdownTimeout: *shutdownTimeout, MemoryBudget: uint64(memoryBudget), Metrics: m, Log: log,
 	})
 	if err != nil {
 		return fail(err)
@@ -96,7 +100,7 @@ func runStream(args []string, stderr io.Writer) int {
 		}
 	}()
 	log.Info("wal-archiver starting", "version", version.String(), "destination", lay.WALPrefix(), "compression", codec.Name(),
-		"slot", s.get(contract.SlotName, contract.DefaultSlotName), "listen", ln.Addr().String(), "host", conn.Host, "user", conn.User)
+		"slot", s.get(contract.SlotName, contract.DefaultSlotName), "listen", ln.Addr().String(), "host", conn.Host, "user", conn.User, "memoryBudget", memoryBudget.String())
 	runErr := a.Run(ctx)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
