@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -377,14 +378,7 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *mem
 		out := compressed.Get().(*bytes.Buffer)
 		out.Reset()
 		release := func() { compressed.Put(out) }
-		w, err := u.cfg.Codec.NewWriter(io.MultiWriter(out, h))
-		if err == nil {
-			_, err = io.Copy(w, src)
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
+		if err := u.compress(out, h, src); err != nil {
 			release()
 			return nil, 0, "", nil, err
 		}
@@ -395,13 +389,7 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *mem
 		return nil, 0, "", nil, err
 	}
 	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	w, err := u.cfg.Codec.NewWriter(io.MultiWriter(tmp, h))
-	if err == nil {
-		_, err = io.Copy(w, src)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-	}
+	err = u.compress(tmp, h, src)
 	var size int64
 	if err == nil {
 		size, err = tmp.Seek(0, io.SeekCurrent)
@@ -414,6 +402,19 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *mem
 		return nil, 0, "", nil, err
 	}
 	return tmp, size, hex.EncodeToString(h.Sum(nil)), cleanup, nil
+}
+
+// compress writes src through the codec to dst, hashing what it writes with h.
+func (u *Uploader) compress(dst io.Writer, h hash.Hash, src io.Reader) error {
+	w, err := u.cfg.Codec.NewWriter(io.MultiWriter(dst, h))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(w, src)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // compressed holds the compressed copies of segments uploaded from memory: at most one per worker at a
@@ -454,14 +455,7 @@ func (u *Uploader) UploadPartial(ctx context.Context, seg layout.Name, src io.Re
 	}
 	defer func() { tmp.Close(); os.Remove(tmp.Name()) }()
 	h := sha256.New()
-	w, err := u.cfg.Codec.NewWriter(io.MultiWriter(tmp, h))
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, io.MultiReader(io.NewSectionReader(src, 0, int64(n)), io.LimitReader(zeros{}, int64(segSize-n)))); err != nil {
-		return err
-	}
-	if err := w.Close(); err != nil {
+	if err := u.compress(tmp, h, io.MultiReader(io.NewSectionReader(src, 0, int64(n)), io.LimitReader(zeros{}, int64(segSize-n)))); err != nil {
 		return err
 	}
 	size, _ := tmp.Seek(0, io.SeekCurrent)
