@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -193,11 +192,13 @@ func (a *Archiver) shutdown() error {
 	var err error
 	if a.open != nil {
 		if n := a.written - a.open.start; n > 0 {
-			src := io.ReaderAt(a.open.f)
-			if a.open.mem != nil {
-				src = bytes.NewReader(a.open.mem[:n])
+			var src io.ReaderAt
+			var done func()
+			if src, done, err = a.open.snapshot(n); err == nil {
+				err = a.up.UploadPartial(ctx, a.open.name, src, n, a.segSize)
+				done()
 			}
-			if err = a.up.UploadPartial(ctx, a.open.name, src, n, a.segSize); err != nil {
+			if err != nil {
 				err = fmt.Errorf("uploading the final .partial of %s: %w", a.open.name, err)
 			} else {
 				a.cfg.Log.Info("uploaded the segment being written as .partial", "segment", a.open.name.String(),

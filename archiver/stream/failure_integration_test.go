@@ -81,7 +81,7 @@ func TestStoreDownUnderLoad(t *testing.T) {
 	pg := primary(t)
 	pg.Run(t, "pgbench", "-i", "-q", "-s", "5", "postgres")
 	r := startArchiver(t, pg, st, "outage", "zstd", nil)
-	budget := 8 * pg.SegSize // startArchiver's
+	budget := r.a.cfg.MemoryBudget
 	peak := make(chan float64)
 	sampling, stopSampling := context.WithCancel(context.Background())
 	go func() {

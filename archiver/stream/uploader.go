@@ -62,17 +62,11 @@ type Uploader struct {
 	busy  int
 	// partials are segments whose .partial object this process wrote, deleted once the segment is stored.
 	partials map[string]bool
-	// sums are the sha256 of spool files hashed while they were written (SubmitSum).
+	// sums are the sha256 of files hashed while they were received (SubmitSum, SubmitMemory).
 	sums map[string]string
 	// mem holds the segments queued from memory (SubmitMemory) until a worker takes them.
-	mem     map[string]memFile
+	mem     map[string][]byte
 	results chan<- Result
-}
-
-// memFile is a complete segment in memory with its sha256 (hex, "" when unknown).
-type memFile struct {
-	buf []byte
-	sum string
 }
 
 // NewUploader starts the workers; they stop when ctx ends. Each finished file is reported on results.
@@ -85,7 +79,7 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 		cfg.MaxBackoff = 5 * time.Second
 	}
 	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]bool{},
-		sums: map[string]string{}, mem: map[string]memFile{}, results: results}
+		sums: map[string]string{}, mem: map[string][]byte{}, results: results}
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()
@@ -122,9 +116,9 @@ func (u *Uploader) SubmitMemory(file string, buf []byte, sum string) {
 		u.bufs.put(buf)
 		return
 	}
-	u.mem[file] = memFile{buf: buf, sum: sum}
+	u.mem[file] = buf
 	u.mu.Unlock()
-	u.Submit(file)
+	u.SubmitSum(file, sum)
 }
 
 // SubmitSum is Submit for a file whose sha256 (hex) is already known from writing it; "" means unknown.
@@ -171,17 +165,12 @@ func (u *Uploader) worker(ctx context.Context) {
 		}
 		file := u.queue[0]
 		u.queue = u.queue[1:]
-		m, inMemory := u.mem[file]
+		mem := u.mem[file]
 		delete(u.mem, file)
 		u.mu.Unlock()
 
-		var res Result
-		if inMemory {
-			res = u.archive(ctx, file, &m)
-			u.bufs.put(m.buf)
-		} else {
-			res = u.archive(ctx, file, nil)
-		}
+		res := u.archive(ctx, file, mem)
+		u.bufs.put(mem)
 
 		u.mu.Lock()
 		delete(u.known, file)
@@ -196,9 +185,9 @@ func (u *Uploader) worker(ctx context.Context) {
 	}
 }
 
-// archive stores one file, from the spool or from m, retrying until it is stored, refused as a conflict,
-// or ctx ends.
-func (u *Uploader) archive(ctx context.Context, file string, m *memFile) Result {
+// archive stores one file, from mem when it is in memory, else from the spool, retrying until it is
+// stored, refused as a conflict, or ctx ends.
+func (u *Uploader) archive(ctx context.Context, file string, mem []byte) Result {
 	n, err := layout.Parse(file)
 	res := Result{File: file, Name: n}
 	if err != nil {
@@ -209,7 +198,7 @@ func (u *Uploader) archive(ctx context.Context, file string, m *memFile) Result 
 	kind := n.Kind.String()
 	began := time.Now()
 	for attempt := 0; ; attempt++ {
-		err := u.attempt(ctx, file, n, res.Key, m)
+		err := u.attempt(ctx, file, n, res.Key, mem)
 		if err == nil {
 			break
 		}
@@ -220,7 +209,7 @@ func (u *Uploader) archive(ctx context.Context, file string, m *memFile) Result 
 			u.cfg.Log.Error(err, "REFUSING TO OVERWRITE: the object store holds different content for this WAL file; "+
 				"archiving of it stopped and the position is not confirmed past it. Another cluster may be archiving to the "+
 				"same destinationPath/serverName.", "key", res.Key, "file", file)
-			if perr := u.park(file, m); perr != nil {
+			if perr := u.park(file, mem); perr != nil {
 				u.cfg.Log.Error(perr, "could not park the refused file in the spool", "file", file)
 			}
 			res.Err = ErrConflict
@@ -233,9 +222,6 @@ func (u *Uploader) archive(ctx context.Context, file string, m *memFile) Result 
 		// Retries hash the file again: a recorded sum that no longer matches the file (a damaged disk)
 		// would otherwise be refused by the service forever.
 		u.forgetSum(file)
-		if m != nil {
-			m.sum = ""
-		}
 		u.cfg.Metrics.Fail(metrics.ReasonUpload)
 		wait := backoff(attempt, u.cfg.MaxBackoff)
 		u.cfg.Log.Info("upload failed, retrying", "key", res.Key, "attempt", attempt+1, "retryIn", wait.String(), "error", err.Error())
@@ -275,18 +261,18 @@ func (u *Uploader) dropPartial(ctx context.Context, n layout.Name) {
 }
 
 // park keeps a refused file for a person, in the spool under <name>.conflict, where the next start finds it.
-func (u *Uploader) park(file string, m *memFile) error {
-	if m != nil {
-		return u.spool.WriteFile(file+extConflict, m.buf)
+func (u *Uploader) park(file string, mem []byte) error {
+	if mem != nil {
+		return u.spool.WriteFile(file+extConflict, mem)
 	}
 	return u.spool.Park(file)
 }
 
-func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key string, m *memFile) error {
+func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key string, mem []byte) error {
 	var src io.ReadSeeker
 	var walSize int64
-	if m != nil {
-		src, walSize = bytes.NewReader(m.buf), int64(len(m.buf))
+	if mem != nil {
+		src, walSize = bytes.NewReader(mem), int64(len(mem))
 	} else {
 		f, err := os.Open(u.spool.path(file))
 		if err != nil {
@@ -299,7 +285,7 @@ func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key 
 		}
 		src, walSize = f, st.Size()
 	}
-	body, size, sum, cleanup, err := u.prepare(src, walSize, file, m)
+	body, size, sum, cleanup, err := u.prepare(src, walSize, file, mem != nil)
 	if err != nil {
 		return fmt.Errorf("compressing %s: %w", file, err)
 	}
@@ -355,14 +341,10 @@ func (u *Uploader) putOptions(n layout.Name, sum string) store.PutOptions {
 // prepare returns the bytes to upload as a seekable body with its size and sha256: src itself when
 // uncompressed, else a compressed copy: in memory for a segment that is in memory, in the spool's tmp
 // directory for a spool file (whatever the backlog, memory holds only what the budget allows).
-func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *memFile) (io.Reader, int64, string, func(), error) {
+func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, inMemory bool) (io.Reader, int64, string, func(), error) {
 	h := sha256.New()
 	if u.cfg.Codec.Ext() == "" {
-		sum := u.knownSum(file)
-		if m != nil {
-			sum = m.sum
-		}
-		if sum != "" {
+		if sum := u.knownSum(file); sum != "" {
 			return src, walSize, sum, func() {}, nil
 		}
 		size, err := io.Copy(h, src)
@@ -374,7 +356,7 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, m *mem
 		}
 		return src, size, hex.EncodeToString(h.Sum(nil)), func() {}, nil
 	}
-	if m != nil {
+	if inMemory {
 		out := compressed.Get().(*bytes.Buffer)
 		out.Reset()
 		release := func() { compressed.Put(out) }
