@@ -108,6 +108,9 @@ func (m *MinIO) CreateBucket(t testing.TB, bucket string) {
 // Output returns the server's log so far.
 func (m *MinIO) Output() string { return m.proc.Output() }
 
+// PID is the server's process id, for benchmarks that account for its CPU time.
+func (m *MinIO) PID() int { return m.proc.cmd.Process.Pid }
+
 func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {

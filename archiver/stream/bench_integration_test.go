@@ -7,17 +7,21 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
@@ -33,7 +37,12 @@ import (
 //   - paced: the same for 30 s at half the saturated transaction rate (pgbench -R), the steady state;
 //   - catch-up: pgbench writes 20 s with the archiver stopped (the slot keeps the WAL), then the archiver
 //     drains the backlog; reports MB/s and the ratio to raw PUTs of the same bytes with the same client, both
-//     serial (s3store.RawPutThroughput) and with the archiver's parallelism.
+//     serial (s3store.RawPutThroughput) and with the archiver's parallelism;
+//   - ceiling: the same backlog drained again into a store that discards what it reads, so the rate is
+//     the archiver's own (with the walsender feeding it), not MinIO's.
+//
+// Each phase also reports the cores used by the archiver (this process), MinIO, the walsender and the whole
+// machine, read from /proc: on two cores shared by everything, they explain the ratios.
 //
 // Run it once: go test -tags integration -run '^$' -bench ArchiveThroughput -benchtime 1x ./archiver/stream/
 func BenchmarkArchiveThroughput(b *testing.B) {
@@ -58,13 +67,21 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 
 		// Saturated: pgbench as fast as the machine lets it, so the WAL rate is the machine's, and the lag
 		// shows whether the archiver keeps up while competing with PostgreSQL for the same cores.
+		pids := map[string]int{"archiver": 0, "minio": m.PID()}
 		startLSN, startRows := lsn(b, pg, "pg_current_wal_lsn()"), rows(b, pg)
+		cpu0 := sampleCPU(b, pids)
+		spooled0 := testutil.ToFloat64(r.m.SpooledSegments)
 		bench := runPgbench(b, pg, script, 30*time.Second)
 		lags := sampleLag(b, pg, r, 5*time.Second, 29*time.Second)
 		bench()
+		cores, machine := sampleCPU(b, pids).cores(cpu0)
 		walRate := float64(lsn(b, pg, "pg_current_wal_lsn()")-startLSN) / 30 / 1e6
 		tps := float64(rows(b, pg)-startRows) / 2000 / 30
 		reportLag(b, "saturated", walRate, lags)
+		b.ReportMetric(cores["archiver"], "saturated-cores-archiver")
+		b.ReportMetric(cores["minio"], "saturated-cores-minio")
+		b.ReportMetric(machine, "saturated-cores-machine")
+		b.ReportMetric(testutil.ToFloat64(r.m.SpooledSegments)-spooled0, "saturated-spooled-segments")
 		b.ReportMetric(meanUpload(b, r), "segment-upload-mean-s")
 
 		// Paced: half that transaction rate (pgbench -R), a load the pipeline can hold, so the lag has a
@@ -77,17 +94,29 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		reportLag(b, "paced", float64(lsn(b, pg, "pg_current_wal_lsn()")-startLSN)/30/1e6, lags)
 		r.stop(b)
 
-		// Backlog, then catch-up.
+		// Backlog, then catch-up. A second slot keeps the same backlog for the ceiling below.
+		pg.SQL(b, "SELECT pg_create_physical_replication_slot('ceiling', true)")
 		bench = runPgbench(b, pg, script, 20*time.Second)
 		bench()
 		last := switchWAL(b, pg)
 		backlog := lsn(b, pg, "pg_current_wal_lsn()") - lsn(b, pg, "(SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'bench')")
+		cpu0 = sampleCPU(b, pids)
 		t0 := time.Now()
 		r = startArchiver(b, pg, stIface, "bench", "", mod)
 		r.waitArchived(b, last, 10*time.Minute)
 		drain := time.Since(t0)
+		cpu1 := sampleCPU(b, pids)
+		walsender := walsenderCPU(b, pg, "bench")
+		spooled := testutil.ToFloat64(r.m.SpooledSegments)
 		r.stop(b)
 		archiveRate := float64(backlog) / drain.Seconds() / 1e6
+		cores, machine = cpu1.cores(cpu0)
+		b.ReportMetric(cores["archiver"], "catchup-cores-archiver")
+		b.ReportMetric(walsender/drain.Seconds(), "catchup-cores-walsender")
+		b.ReportMetric(cores["minio"], "catchup-cores-minio")
+		b.ReportMetric(machine, "catchup-cores-machine")
+		b.ReportMetric(cores["archiver"]*drain.Seconds()*1e3/(float64(backlog)/1e6), "archiver-CPU-ms/MB")
+		b.ReportMetric(spooled, "catchup-spooled-segments")
 
 		// Raw PUTs of real segments, same client.
 		body, err := os.ReadFile(filepath.Join(pg.DataDir, "pg_wal", last))
@@ -99,13 +128,37 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu0 = sampleCPU(b, pids)
 		par := parallelPut(b, st, body, n, parallel)
+		cores, machine = sampleCPU(b, pids).cores(cpu0)
+		b.ReportMetric(cores["archiver"], "rawput-cores-client")
+		b.ReportMetric(cores["minio"], "rawput-cores-minio")
+		b.ReportMetric(machine, "rawput-cores-machine")
 		b.ReportMetric(float64(backlog)/1e6, "backlog-MB")
 		b.ReportMetric(archiveRate, "catchup-MB/s")
 		b.ReportMetric(serial/1e6, "rawput-serial-MB/s")
 		b.ReportMetric(par/1e6, "rawput-parallel-MB/s")
 		b.ReportMetric(archiveRate/(serial/1e6), "ratio-vs-serial")
 		b.ReportMetric(archiveRate/(par/1e6), "ratio-vs-parallel")
+
+		// Ceiling: the same backlog again, from the second slot, into a store that reads each body and
+		// keeps nothing. It costs no CPU beyond reading, so this is the rate at which the archiver itself
+		// (walsender, receive, hash, hand-off) can take WAL from PostgreSQL on this machine.
+		sink := newDiscardStore()
+		cpu0 = sampleCPU(b, pids)
+		t0 = time.Now()
+		r = startArchiver(b, pg, sink, "bench", "", func(c *Config) { mod(c); c.Slot = "ceiling" })
+		r.waitArchived(b, last, 10*time.Minute)
+		drain = time.Since(t0)
+		cores, machine = sampleCPU(b, pids).cores(cpu0)
+		walsender = walsenderCPU(b, pg, "ceiling")
+		r.stop(b)
+		pg.SQL(b, "SELECT pg_drop_replication_slot('ceiling')")
+		b.ReportMetric(float64(backlog)/drain.Seconds()/1e6, "ceiling-MB/s")
+		b.ReportMetric(cores["archiver"], "ceiling-cores-archiver")
+		b.ReportMetric(walsender/drain.Seconds(), "ceiling-cores-walsender")
+		b.ReportMetric(machine, "ceiling-cores-machine")
+		b.ReportMetric(cores["archiver"]*drain.Seconds()*1e3/(float64(backlog)/1e6), "ceiling-archiver-CPU-ms/MB")
 	}
 }
 
@@ -147,6 +200,79 @@ func sampleLag(b *testing.B, pg *testservers.Postgres, r *running, warm, end tim
 		}
 	}
 	return lags
+}
+
+// discardStore reads every body to the end and keeps only the keys and metadata: a store that costs
+// nothing, for measuring the archiver alone.
+type discardStore struct {
+	mu   sync.Mutex
+	objs map[string]store.Object
+}
+
+func newDiscardStore() *discardStore { return &discardStore{objs: map[string]store.Object{}} }
+
+func (d *discardStore) Create(ctx context.Context, key string, body io.Reader, size int64, opts store.PutOptions) error {
+	d.mu.Lock()
+	_, exists := d.objs[key]
+	d.mu.Unlock()
+	if exists {
+		return store.ErrExists
+	}
+	return d.Put(ctx, key, body, size, opts)
+}
+
+func (d *discardStore) Put(_ context.Context, key string, body io.Reader, _ int64, opts store.PutOptions) error {
+	n, err := io.Copy(io.Discard, body)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.objs[key] = store.Object{Key: key, Size: n, Metadata: opts.Metadata}
+	return nil
+}
+
+func (d *discardStore) Stat(_ context.Context, key string) (store.Object, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	o, ok := d.objs[key]
+	if !ok {
+		return store.Object{}, store.ErrNotFound
+	}
+	return o, nil
+}
+
+func (d *discardStore) Get(context.Context, string) (io.ReadCloser, error) {
+	return nil, errors.New("the discard store keeps no bodies")
+}
+
+func (d *discardStore) List(_ context.Context, prefix string) ([]store.Object, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []store.Object
+	for k, o := range d.objs {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+func (d *discardStore) Delete(_ context.Context, key string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.objs, key)
+	return nil
+}
+
+// walsenderCPU is the CPU time, in seconds, used by the walsender serving slot since it started.
+func walsenderCPU(b testing.TB, pg *testservers.Postgres, slot string) float64 {
+	pid, err := strconv.Atoi(pg.SQL(b, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = '"+slot+"'"))
+	if err != nil {
+		b.Fatalf("finding the walsender of slot %s: %v", slot, err)
+	}
+	return sampleCPU(b, map[string]int{"walsender": pid}).procs["walsender"]
 }
 
 // meanUpload is the mean time to store one complete segment so far (wal_archiver_upload_duration_seconds).
