@@ -32,7 +32,8 @@ type Options struct {
 	ExtraCRDPaths []string
 	// AssetsDir holds kube-apiserver and etcd. Default: $KUBEBUILDER_ASSETS, else Root/bin/k8s.
 	AssetsDir string
-	// Kubectl is the kubectl binary. Default: kubectl from PATH.
+	// Kubectl is the kubectl binary. Default: $KUBECTL (the Makefile exports the one built beside
+	// kube-apiserver, the same release), else kubectl from PATH.
 	Kubectl string
 	// WebhookBinary is the objectstore-webhook binary. Default: $OBJECTSTORE_WEBHOOK_BIN (the Makefile
 	// exports it), else Root/bin/objectstore-webhook.
@@ -176,6 +177,9 @@ func (o *Options) defaults() error {
 	}
 	if o.AssetsDir == "" {
 		o.AssetsDir = filepath.Join(o.Root, "bin", "k8s")
+	}
+	if o.Kubectl == "" {
+		o.Kubectl = os.Getenv("KUBECTL")
 	}
 	if o.Kubectl == "" {
 		path, err := exec.LookPath("kubectl")

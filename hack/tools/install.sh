@@ -5,8 +5,9 @@
 #   hack/tools/install.sh [TARGET...]
 #
 # TARGET (default: all):
-#   controlplane     kube-apiserver + etcd into bin/k8s/ (KUBEBUILDER_ASSETS)
+#   controlplane     kube-apiserver + etcd + kubectl into bin/k8s/ (KUBEBUILDER_ASSETS)
 #   kube-apiserver   bin/k8s/kube-apiserver  (k8s.io/kubernetes, hack/tools/kube-apiserver)
+#   kubectl          bin/k8s/kubectl         (the same module and version as kube-apiserver)
 #   etcd             bin/k8s/etcd            (go.etcd.io/etcd/server/v3, hack/tools/etcd)
 #   controller-gen   bin/controller-gen      (sigs.k8s.io/controller-tools, hack/tools/controller-gen)
 #   minio            bin/minio               (go install github.com/minio/minio@MINIO_VERSION)
@@ -32,6 +33,7 @@
 #   compiled the project's own dependencies; machine otherwise idle):
 #     kube-apiserver 286s, etcd 31s, controller-gen 19s, minio 146s,
 #     fake-gcs-server 40s; azurite 26s beside them
+#   kubectl after kube-apiserver (sharing its build cache): 68s
 #   cold, alone, with other builds running (nice -n 10), 18m18s in all:
 #     kube-apiserver 316s, etcd 34s, controller-gen 19s, minio 479s,
 #     fake-gcs-server 250s (each after the ones before it, sharing the cache)
@@ -148,25 +150,30 @@ gobuild() {
 # flags of one tool rebuilds that tool only.
 flagshash() { printf '%s' "$1" | sha256sum | cut -c1-8; }
 
-# ---- kube-apiserver --------------------------------------------------------
-install_kube_apiserver() {
-	local dir=$HERE/kube-apiserver out=$BIN/k8s/kube-apiserver v stamp major minor p
-	v=$(modversion "$dir/go.mod" k8s.io/kubernetes)
+# ---- kube-apiserver, kubectl ----------------------------------------------
+# k8s_ldflags VERSION -> the variables kubernetes' hack/lib/version.sh sets.
+# Then --version prints "Kubernetes v1.37.2" and /version reports gitVersion
+# v1.37.2, major 1, minor 37 (the binary/emulation version 1.37 comes from the
+# DefaultKubeBinaryVersion constant in component-base v0.37.x, which
+# matches). The release's commit is not known from the module proxy, so
+# gitCommit is left empty; buildDate is fixed for reproducible builds.
+k8s_ldflags() {
+	local v=$1 major minor p ldflags="-s -w"
 	major=${v#v}
 	major=${major%%.*}
 	minor=${v#v*.}
 	minor=${minor%%.*}
-	# The variables kubernetes' hack/lib/version.sh sets. Then --version
-	# prints "Kubernetes v1.37.2" and /version reports gitVersion v1.37.2,
-	# major 1, minor 37 (the binary/emulation version 1.37 comes from the
-	# DefaultKubeBinaryVersion constant in component-base v0.37.x, which
-	# matches). The release's commit is not known from the module proxy, so
-	# gitCommit is left empty; buildDate is fixed for reproducible builds.
-	local ldflags="-s -w"
 	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 		ldflags+=" -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor"
 		ldflags+=" -X $p.gitCommit= -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 	done
+	printf '%s' "$ldflags"
+}
+
+install_kube_apiserver() {
+	local dir=$HERE/kube-apiserver out=$BIN/k8s/kube-apiserver v stamp ldflags
+	v=$(modversion "$dir/go.mod" k8s.io/kubernetes)
+	ldflags=$(k8s_ldflags "$v")
 	stamp="kube-apiserver $v mod=$(modhash "$dir") flags=$(flagshash "$ldflags") recipe=$RECIPE"
 	lock kube-apiserver
 	if uptodate kube-apiserver "$out" "$stamp"; then
@@ -181,6 +188,31 @@ install_kube_apiserver() {
 	got=$("$out" --version) || die "$out --version failed"
 	[[ $got == "Kubernetes $v" ]] || die "$out --version printed '$got', want 'Kubernetes $v'"
 	record kube-apiserver "$stamp"
+	done_ "$out ($got)"
+	unlock
+}
+
+# The tests drive the API server with this kubectl rather than whatever is on
+# the PATH, so that client and server are the same release (kubectl supports
+# one minor version of skew either way; the machine's may be far older).
+install_kubectl() {
+	local dir=$HERE/kube-apiserver out=$BIN/k8s/kubectl v stamp ldflags
+	v=$(modversion "$dir/go.mod" k8s.io/kubernetes)
+	ldflags=$(k8s_ldflags "$v")
+	stamp="kubectl $v mod=$(modhash "$dir") flags=$(flagshash "$ldflags") recipe=$RECIPE"
+	lock kubectl
+	if uptodate kubectl "$out" "$stamp"; then
+		log "kubectl $v is up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	begin kubectl "$v"
+	gobuild kubectl "$dir" "$out" k8s.io/kubernetes/cmd/kubectl "$ldflags"
+	local got
+	got=$("$out" version --client -o yaml | sed -n 's/^ *gitVersion: //p' | head -1) || die "$out version failed"
+	[[ $got == "$v" ]] || die "$out version --client printed gitVersion '$got', want '$v'"
+	record kubectl "$stamp"
 	done_ "$out ($got)"
 	unlock
 }
@@ -398,21 +430,21 @@ install_codec_tools() {
 # ---- main ------------------------------------------------------------------
 mkdir -p "$BIN/k8s"
 
-ALL=(kube-apiserver etcd controller-gen minio fake-gcs-server azurite postgresql codec-tools)
+ALL=(kube-apiserver kubectl etcd controller-gen minio fake-gcs-server azurite postgresql codec-tools)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 todo=()
 for t in "${targets[@]}"; do
 	case $t in
-	controlplane) todo+=(kube-apiserver etcd) ;;
+	controlplane) todo+=(kube-apiserver kubectl etcd) ;;
 	test-services) todo+=(minio fake-gcs-server azurite postgresql codec-tools) ;;
 	all) todo+=("${ALL[@]}") ;;
-	kube-apiserver | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
+	kube-apiserver | kubectl | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
 	-h | --help | help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	*) die "unknown target '$t' (want controlplane|kube-apiserver|etcd|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
+	*) die "unknown target '$t' (want controlplane|kube-apiserver|kubectl|etcd|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
 	esac
 done
 # The installs that wait on the network (npm, apt) run beside the Go builds,

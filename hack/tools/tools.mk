@@ -12,7 +12,7 @@
 # 2-core machine; 18 minutes for every Go tool; see install.sh).
 #
 #   make tools           everything
-#   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS)
+#   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS) + bin/k8s/kubectl
 #   make controller-gen  bin/controller-gen
 #   make test-services   bin/minio, bin/fake-gcs-server, bin/azurite, Debian PostgreSQL
 #   eval "$(make -s tools-env)"   exports the variables below into a shell
@@ -26,6 +26,8 @@ TOOLS_INSTALL := TOOLS_BIN=$(TOOLS_BIN) $(TOOLS_ROOT)/hack/tools/install.sh
 KUBEBUILDER_ASSETS ?= $(TOOLS_BIN)/k8s
 KUBE_APISERVER ?= $(KUBEBUILDER_ASSETS)/kube-apiserver
 ETCD ?= $(KUBEBUILDER_ASSETS)/etcd
+# The tests' kubectl: the same release as kube-apiserver, whatever the PATH has.
+KUBECTL ?= $(KUBEBUILDER_ASSETS)/kubectl
 CONTROLLER_GEN ?= $(TOOLS_BIN)/controller-gen
 MINIO ?= $(TOOLS_BIN)/minio
 FAKE_GCS_SERVER ?= $(TOOLS_BIN)/fake-gcs-server
@@ -35,7 +37,7 @@ AZURITE ?= $(TOOLS_BIN)/azurite/node_modules/.bin/azurite-blob
 # only there after `make test-services`.
 PG_BINDIR ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
 
-export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PG_BINDIR
+export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PG_BINDIR
 
 .PHONY: tools controlplane controller-gen test-services tools-env
 
@@ -55,6 +57,7 @@ tools-env:
 	@echo "export KUBEBUILDER_ASSETS='$(KUBEBUILDER_ASSETS)'"
 	@echo "export KUBE_APISERVER='$(KUBE_APISERVER)'"
 	@echo "export ETCD='$(ETCD)'"
+	@echo "export KUBECTL='$(KUBECTL)'"
 	@echo "export CONTROLLER_GEN='$(CONTROLLER_GEN)'"
 	@echo "export MINIO='$(MINIO)'"
 	@echo "export FAKE_GCS_SERVER='$(FAKE_GCS_SERVER)'"
