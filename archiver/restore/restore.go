@@ -15,6 +15,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/durable"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 )
@@ -79,13 +80,13 @@ func fromSpool(dir, walName, dest string) (int64, error) {
 			return 0, nil
 		}
 		defer f.Close()
-		if err := writeAtomic(dest, f); err != nil {
+		if err := durable.WriteFile(dest, filepath.Dir(dest), f); err != nil {
 			return 0, err
 		}
 		_ = os.Remove(src)
 		return st.Size(), nil
 	}
-	return st.Size(), syncDir(filepath.Dir(dest))
+	return st.Size(), durable.SyncDir(filepath.Dir(dest))
 }
 
 // find returns the key holding n, trying every compression extension as barman does, then .partial.
@@ -155,7 +156,7 @@ func download(ctx context.Context, st store.Store, key string, codec compress.Co
 	}
 	defer d.Close()
 	cr := &countingReader{r: d}
-	if err := writeAtomic(dest, cr); err != nil {
+	if err := durable.WriteFile(dest, filepath.Dir(dest), cr); err != nil {
 		return 0, fmt.Errorf("%s: %w", key, err)
 	}
 	return cr.n, nil
@@ -170,40 +171,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// writeAtomic writes r to a temp file beside dest, fsyncs it, renames it over dest and fsyncs the
-// directory: PostgreSQL never sees a half-written file.
-func writeAtomic(dest string, r io.Reader) error {
-	dir := filepath.Dir(dest)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err := io.Copy(f, r); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), dest); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
 }
 
 // prefetch fetches the next cfg.Prefetch segments of the same timeline into the spool, in parallel, and
@@ -251,13 +218,4 @@ func cleanSpool(dir string, current layout.Name, segSize uint64) {
 			_ = os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

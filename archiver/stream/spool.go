@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/durable"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 )
 
@@ -45,7 +46,7 @@ func OpenSpool(dir string) (*Spool, error) {
 	for _, f := range tmp {
 		_ = os.Remove(f)
 	}
-	return &Spool{Dir: dir}, syncDir(dir)
+	return &Spool{Dir: dir}, durable.SyncDir(dir)
 }
 
 func (s *Spool) path(name string) string { return filepath.Join(s.Dir, name) }
@@ -87,26 +88,7 @@ func (s *Spool) Conflicts() []string {
 
 // WriteFile stores a file (a timeline history, a segment that was in memory) durably under name.
 func (s *Spool) WriteFile(name string, data []byte) error {
-	tmp := s.path("tmp/" + name + ".new")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, s.path(name)); err != nil {
-		return err
-	}
-	return syncDir(s.Dir)
+	return durable.WriteFile(s.path(name), s.path("tmp"), bytes.NewReader(data))
 }
 
 // openSegment is the segment being received: in memory while the budget allows (the store keeps up, so
@@ -190,7 +172,7 @@ func (s *Spool) OpenSegment(name layout.Name, segSize uint64) (*openSegment, err
 		f.Close()
 		return nil, err
 	}
-	if err := syncDir(s.Dir); err != nil {
+	if err := durable.SyncDir(s.Dir); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -210,7 +192,7 @@ func (s *Spool) Finish(o *openSegment, final layout.Name) error {
 	if err := os.Rename(s.path(o.name.String()+extOpen), s.path(final.String())); err != nil {
 		return err
 	}
-	return syncDir(s.Dir)
+	return durable.SyncDir(s.Dir)
 }
 
 // Park renames a refused file so it is kept but no longer uploaded.
@@ -218,7 +200,7 @@ func (s *Spool) Park(name string) error {
 	if err := os.Rename(s.path(name), s.path(name+extConflict)); err != nil {
 		return err
 	}
-	return syncDir(s.Dir)
+	return durable.SyncDir(s.Dir)
 }
 
 // Remove deletes an uploaded file; losing the removal in a crash only causes an idempotent re-upload.
@@ -228,13 +210,4 @@ func (s *Spool) Remove(name string) error {
 		return nil
 	}
 	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
