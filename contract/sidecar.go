@@ -70,7 +70,9 @@ const (
 	DefaultPartialInterval = "60s"
 	DefaultListenAddress   = ":9188"
 	DefaultPort            = 9188
-	ReplicationUser        = "streaming_replica"
+	// PortName names the sidecar's port: manifests/monitoring's PodMonitor scrapes the pods that have it.
+	PortName        = "archiver-http"
+	ReplicationUser = "streaming_replica"
 	// PGDataMount is where CloudNativePG mounts the pgdata volume; the spool lives beside PGDATA on the
 	// same volume so that what is confirmed to the server survives a pod restart.
 	PGDataMount     = "/var/lib/postgresql/data"

@@ -21,6 +21,10 @@ const (
 	ReasonDownload = "download"
 )
 
+// Reasons lists every failure reason. Each one's series exists from the start, at 0, so that rate() and
+// increase() in an alert see the first failure instead of a series that appears at 1.
+var Reasons = []string{ReasonConnect, ReasonStream, ReasonSpool, ReasonUpload, ReasonCompare, ReasonConflict, ReasonDownload}
+
 // Metrics are the archiver's collectors on their own registry (no Go runtime noise unless asked for).
 type Metrics struct {
 	Registry          *prometheus.Registry
@@ -46,7 +50,7 @@ func New() *Metrics {
 	r := prometheus.NewRegistry()
 	r.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	f := func(c prometheus.Collector) prometheus.Collector { r.MustRegister(c); return c }
-	return &Metrics{
+	m := &Metrics{
 		Registry: r,
 		ArchivedBytes: f(prometheus.NewCounter(prometheus.CounterOpts{Name: "wal_archiver_archived_bytes_total",
 			Help: "WAL bytes (uncompressed) of complete segments stored in the object store."})).(prometheus.Counter),
@@ -79,6 +83,10 @@ func New() *Metrics {
 			Help: "Timeline being archived."})).(prometheus.Gauge),
 		Health: &Health{conflicts: map[string]bool{}},
 	}
+	for _, r := range Reasons {
+		m.Failures.WithLabelValues(r)
+	}
+	return m
 }
 
 // Fail counts a failure.

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,8 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
 )
 
 // TestManifestsServerDryRun has the API server check both overlays as `kubectl apply -k` sends them.
@@ -57,18 +56,49 @@ func TestManifestsServerDryRun(t *testing.T) {
 	}
 }
 
+// TestMonitoringServerDryRun has the API server check manifests/monitoring against the Prometheus
+// Operator's own CRDs (from its module on the proxy; make exports PROMETHEUS_OPERATOR_CRDS), with strict
+// field validation, so that a misspelt field is refused instead of silently dropped.
+func TestMonitoringServerDryRun(t *testing.T) {
+	crds := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
+	if crds == "" {
+		t.Fatal("PROMETHEUS_OPERATOR_CRDS is not set: run through make, or hack/tools/install.sh prometheus-operator-crds and point it at bin/crds/prometheus-operator")
+	}
+	// Server-side: the CRDs are too large for the last-applied annotation of a client-side apply.
+	if res := kubectl(t, nil, "apply", "--server-side", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("installing the Prometheus Operator CRDs exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	if res := kubectl(t, nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("Prometheus Operator CRDs not established: %s", res.Stderr)
+	}
+	rendered := kubectl(t, nil, "kustomize", filepath.Join(root, "manifests", "monitoring"))
+	if rendered.ExitCode != 0 {
+		t.Fatalf("kubectl kustomize manifests/monitoring exited %d: %s", rendered.ExitCode, rendered.Stderr)
+	}
+	res := kubectl(t, []byte(rendered.Stdout), "apply", "--dry-run=server", "--validate=strict", "-f", "-")
+	if res.ExitCode != 0 {
+		t.Fatalf("dry-run of manifests/monitoring exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	for _, want := range []string{"podmonitor.monitoring.coreos.com/objectstore-webhook created", "podmonitor.monitoring.coreos.com/wal-archiver created", "prometheusrule.monitoring.coreos.com/objectstore-webhook created"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("dry-run of manifests/monitoring did not cover %s:\n%s", want, res.Stdout)
+		}
+	}
+	if res.Stderr != "" {
+		t.Errorf("dry-run of manifests/monitoring warned: %s", res.Stderr)
+	}
+}
+
 // dryRunInput renders an overlay with its webhook configurations renamed. The live ones were pointed at
 // 127.0.0.1 with `url:` by the harness, and a client-side apply merges the manifest's `service:` next to
 // that url, which the API server rightly refuses; under another name they are checked as a fresh install.
 func dryRunInput(t *testing.T, overlay string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := localcluster.RenderKustomize(ctx, "kubectl", filepath.Join(root, "manifests", overlay))
-	if err != nil {
-		t.Fatal(err)
+	res := kubectl(t, nil, "kustomize", filepath.Join(root, "manifests", overlay))
+	if res.ExitCode != 0 {
+		t.Fatalf("kubectl kustomize manifests/%s exited %d: %s", overlay, res.ExitCode, res.Stderr)
 	}
-	docs := strings.Split(string(out), "\n---\n")
+	docs := strings.Split(res.Stdout, "\n---\n")
 	renamed := 0
 	for i, d := range docs {
 		if strings.Contains(d, "\nkind: ValidatingWebhookConfiguration\n") || strings.Contains(d, "\nkind: MutatingWebhookConfiguration\n") {

@@ -15,6 +15,9 @@
 #   azurite          bin/azurite/node_modules/.bin/azurite-blob (npm)
 #   postgresql       Debian's PostgreSQL server (apt-get, only if no initdb is found)
 #   codec-tools      gzip bzip2 xz zstd lz4 (apt-get, only those missing)
+#   prometheus-operator-crds  bin/crds/prometheus-operator/: the PodMonitor and PrometheusRule CRDs
+#                    from the prometheus-operator module on the proxy, for the e2e check of
+#                    manifests/monitoring
 #   test-services    minio fake-gcs-server azurite postgresql codec-tools
 #   all              everything above
 #
@@ -59,6 +62,7 @@ read -r -a NICE_CMD <<<"${NICE-nice -n 10}"
 # truth); the others are pinned here.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # == @latest on the proxy; MinIO is source-only now, no semver tags
 FAKE_GCS_SERVER_VERSION=v1.56.1
+PROMETHEUS_OPERATOR_VERSION=v0.85.0
 AZURITE_VERSION=3.35.0 # 3.36.0 needs Node >= 21, 3.37.0 Node >= 22; Node 20 is on the machine
 # Stamps already include versions, tool-module hashes and ldflags; bump this
 # when a build recipe changes in some other way, to force rebuilds.
@@ -311,6 +315,33 @@ install_minio() {
 	unlock
 }
 
+# ---- prometheus-operator CRDs ------------------------------------------------
+# The module's zip carries example/prometheus-operator-crd/, the CRDs as the
+# operator's releases ship them; only the two kinds manifests/monitoring uses
+# are kept.
+install_prometheus_operator_crds() {
+	local out=$BIN/crds/prometheus-operator v=$PROMETHEUS_OPERATOR_VERSION stamp dir f
+	stamp="prometheus-operator-crds $v recipe=$RECIPE"
+	lock prometheus-operator-crds
+	if uptodate prometheus-operator-crds "$out" "$stamp"; then
+		log "prometheus-operator CRDs $v are up to date ($out)"
+		unlock
+		return
+	fi
+	need_go
+	begin prometheus-operator-crds "$v"
+	dir=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[[ -n $dir && -d $dir ]] || die "go mod download of prometheus-operator $v gave no directory"
+	rm -rf "$out"
+	mkdir -p "$out"
+	for f in monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml; do
+		install -m 0644 "$dir/example/prometheus-operator-crd/$f" "$out/$f"
+	done
+	record prometheus-operator-crds "$stamp"
+	done_ "$out"
+	unlock
+}
+
 # ---- fake-gcs-server -------------------------------------------------------
 install_fake_gcs_server() {
 	local out=$BIN/fake-gcs-server v=$FAKE_GCS_SERVER_VERSION stamp ldflags="-s -w"
@@ -430,7 +461,7 @@ install_codec_tools() {
 # ---- main ------------------------------------------------------------------
 mkdir -p "$BIN/k8s"
 
-ALL=(kube-apiserver kubectl etcd controller-gen minio fake-gcs-server azurite postgresql codec-tools)
+ALL=(kube-apiserver kubectl etcd controller-gen minio fake-gcs-server prometheus-operator-crds azurite postgresql codec-tools)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 todo=()
@@ -439,12 +470,12 @@ for t in "${targets[@]}"; do
 	controlplane) todo+=(kube-apiserver kubectl etcd) ;;
 	test-services) todo+=(minio fake-gcs-server azurite postgresql codec-tools) ;;
 	all) todo+=("${ALL[@]}") ;;
-	kube-apiserver | kubectl | etcd | controller-gen | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
+	kube-apiserver | kubectl | etcd | controller-gen | prometheus-operator-crds | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
 	-h | --help | help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	*) die "unknown target '$t' (want controlplane|kube-apiserver|kubectl|etcd|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
+	*) die "unknown target '$t' (want controlplane|kube-apiserver|kubectl|etcd|prometheus-operator-crds|controller-gen|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
 	esac
 done
 # The installs that wait on the network (npm, apt) run beside the Go builds,
@@ -454,7 +485,7 @@ net=()
 cpu=()
 for t in "${todo[@]}"; do
 	case $t in
-	azurite | postgresql | codec-tools) net+=("$t") ;;
+	azurite | postgresql | codec-tools | prometheus-operator-crds) net+=("$t") ;;
 	*) cpu+=("$t") ;;
 	esac
 done

@@ -32,12 +32,14 @@ CONTROLLER_GEN ?= $(TOOLS_BIN)/controller-gen
 MINIO ?= $(TOOLS_BIN)/minio
 FAKE_GCS_SERVER ?= $(TOOLS_BIN)/fake-gcs-server
 AZURITE ?= $(TOOLS_BIN)/azurite/node_modules/.bin/azurite-blob
+# The PodMonitor and PrometheusRule CRDs the e2e suite installs to check manifests/monitoring.
+PROMETHEUS_OPERATOR_CRDS ?= $(TOOLS_BIN)/crds/prometheus-operator
 # Debian's PostgreSQL (initdb, postgres, pg_ctl, pgbench, pg_receivewal, ...);
 # the highest installed major. Recursive on purpose: on a fresh machine it is
 # only there after `make test-services`.
 PG_BINDIR ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
 
-export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PG_BINDIR
+export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PROMETHEUS_OPERATOR_CRDS PG_BINDIR
 
 .PHONY: tools controlplane controller-gen test-services tools-env
 
@@ -62,4 +64,5 @@ tools-env:
 	@echo "export MINIO='$(MINIO)'"
 	@echo "export FAKE_GCS_SERVER='$(FAKE_GCS_SERVER)'"
 	@echo "export AZURITE='$(AZURITE)'"
+	@echo "export PROMETHEUS_OPERATOR_CRDS='$(PROMETHEUS_OPERATOR_CRDS)'"
 	@echo "export PG_BINDIR='$(PG_BINDIR)'"

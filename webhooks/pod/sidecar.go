@@ -247,7 +247,7 @@ func (s *sidecar) build(opts Options) (corev1.Container, []corev1.Volume) {
 		Args:            s.args,
 		Env:             env,
 		Ports: []corev1.ContainerPort{{
-			Name: "archiver-http", ContainerPort: contract.DefaultPort, Protocol: corev1.ProtocolTCP}},
+			Name: contract.PortName, ContainerPort: contract.DefaultPort, Protocol: corev1.ProtocolTCP}},
 		VolumeMounts: mounts,
 		StartupProbe: &corev1.Probe{ProbeHandler: health, PeriodSeconds: 2, FailureThreshold: 30,
 			TimeoutSeconds: 5},
