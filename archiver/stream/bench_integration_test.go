@@ -211,23 +211,26 @@ type discardStore struct {
 
 func newDiscardStore() *discardStore { return &discardStore{objs: map[string]store.Object{}} }
 
-func (d *discardStore) Create(ctx context.Context, key string, body io.Reader, size int64, opts store.PutOptions) error {
-	d.mu.Lock()
-	_, exists := d.objs[key]
-	d.mu.Unlock()
-	if exists {
-		return store.ErrExists
-	}
-	return d.Put(ctx, key, body, size, opts)
+func (d *discardStore) Create(_ context.Context, key string, body io.Reader, _ int64, opts store.PutOptions) error {
+	return d.put(key, body, opts, true)
 }
 
 func (d *discardStore) Put(_ context.Context, key string, body io.Reader, _ int64, opts store.PutOptions) error {
+	return d.put(key, body, opts, false)
+}
+
+// put reads the body, then records the key; with create, only if no object is there (the check and the
+// record under one lock, as a conditional create is one step on a real store).
+func (d *discardStore) put(key string, body io.Reader, opts store.PutOptions, create bool) error {
 	n, err := io.Copy(io.Discard, body)
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if _, exists := d.objs[key]; exists && create {
+		return store.ErrExists
+	}
 	d.objs[key] = store.Object{Key: key, Size: n, Metadata: opts.Metadata}
 	return nil
 }
