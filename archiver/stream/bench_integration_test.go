@@ -100,23 +100,7 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		bench()
 		last := switchWAL(b, pg)
 		backlog := lsn(b, pg, "pg_current_wal_lsn()") - lsn(b, pg, "(SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'bench')")
-		cpu0 = sampleCPU(b, pids)
-		t0 := time.Now()
-		r = startArchiver(b, pg, stIface, "bench", "", mod)
-		r.waitArchived(b, last, 10*time.Minute)
-		drain := time.Since(t0)
-		cpu1 := sampleCPU(b, pids)
-		walsender := walsenderCPU(b, pg, "bench")
-		spooled := testutil.ToFloat64(r.m.SpooledSegments)
-		r.stop(b)
-		archiveRate := float64(backlog) / drain.Seconds() / 1e6
-		cores, machine = cpu1.cores(cpu0)
-		b.ReportMetric(cores["archiver"], "catchup-cores-archiver")
-		b.ReportMetric(walsender/drain.Seconds(), "catchup-cores-walsender")
-		b.ReportMetric(cores["minio"], "catchup-cores-minio")
-		b.ReportMetric(machine, "catchup-cores-machine")
-		b.ReportMetric(cores["archiver"]*drain.Seconds()*1e3/(float64(backlog)/1e6), "archiver-CPU-ms/MB")
-		b.ReportMetric(spooled, "catchup-spooled-segments")
+		archiveRate := drainBacklog(b, pg, stIface, "bench", last, pids, mod).report(b, "catchup", backlog)
 
 		// Raw PUTs of real segments, same client.
 		body, err := os.ReadFile(filepath.Join(pg.DataDir, "pg_wal", last))
@@ -135,7 +119,6 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		b.ReportMetric(cores["minio"], "rawput-cores-minio")
 		b.ReportMetric(machine, "rawput-cores-machine")
 		b.ReportMetric(float64(backlog)/1e6, "backlog-MB")
-		b.ReportMetric(archiveRate, "catchup-MB/s")
 		b.ReportMetric(serial/1e6, "rawput-serial-MB/s")
 		b.ReportMetric(par/1e6, "rawput-parallel-MB/s")
 		b.ReportMetric(archiveRate/(serial/1e6), "ratio-vs-serial")
@@ -144,22 +127,46 @@ func BenchmarkArchiveThroughput(b *testing.B) {
 		// Ceiling: the same backlog again, from the second slot, into a store that reads each body and
 		// keeps nothing. It costs no CPU beyond reading, so this is the rate at which the archiver itself
 		// (walsender, receive, hash, hand-off) can take WAL from PostgreSQL on this machine.
-		sink := newDiscardStore()
-		cpu0 = sampleCPU(b, pids)
-		t0 = time.Now()
-		r = startArchiver(b, pg, sink, "bench", "", func(c *Config) { mod(c); c.Slot = "ceiling" })
-		r.waitArchived(b, last, 10*time.Minute)
-		drain = time.Since(t0)
-		cores, machine = sampleCPU(b, pids).cores(cpu0)
-		walsender = walsenderCPU(b, pg, "ceiling")
-		r.stop(b)
+		drainBacklog(b, pg, newDiscardStore(), "ceiling", last, pids, mod).report(b, "ceiling", backlog)
 		pg.SQL(b, "SELECT pg_drop_replication_slot('ceiling')")
-		b.ReportMetric(float64(backlog)/drain.Seconds()/1e6, "ceiling-MB/s")
-		b.ReportMetric(cores["archiver"], "ceiling-cores-archiver")
-		b.ReportMetric(walsender/drain.Seconds(), "ceiling-cores-walsender")
-		b.ReportMetric(machine, "ceiling-cores-machine")
-		b.ReportMetric(cores["archiver"]*drain.Seconds()*1e3/(float64(backlog)/1e6), "ceiling-archiver-CPU-ms/MB")
 	}
+}
+
+// drained is one drain of the backlog by a fresh archiver: how long it took and the cores used meanwhile.
+type drained struct {
+	seconds            float64
+	cores              map[string]float64
+	machine, walsender float64 // cores
+	spooled            float64 // segments that went through the spool
+}
+
+// drainBacklog starts an archiver on slot into st, waits until last is stored, and stops it.
+func drainBacklog(b *testing.B, pg *testservers.Postgres, st store.Store, slot, last string, pids map[string]int, mod func(*Config)) drained {
+	cpu0 := sampleCPU(b, pids)
+	t0 := time.Now()
+	r := startArchiver(b, pg, st, "bench", "", func(c *Config) { mod(c); c.Slot = slot })
+	r.waitArchived(b, last, 10*time.Minute)
+	d := drained{seconds: time.Since(t0).Seconds()}
+	d.cores, d.machine = sampleCPU(b, pids).cores(cpu0)
+	d.walsender = walsenderCPU(b, pg, slot) / d.seconds
+	d.spooled = testutil.ToFloat64(r.m.SpooledSegments)
+	r.stop(b)
+	return d
+}
+
+// report reports the drain of backlog bytes under phase (rate, cores per process, the archiver's CPU per MB,
+// spooled segments) and returns the rate in MB/s.
+func (d drained) report(b *testing.B, phase string, backlog uint64) float64 {
+	mb := float64(backlog) / 1e6
+	for name, v := range d.cores {
+		b.ReportMetric(v, phase+"-cores-"+name)
+	}
+	b.ReportMetric(d.walsender, phase+"-cores-walsender")
+	b.ReportMetric(d.machine, phase+"-cores-machine")
+	b.ReportMetric(d.cores["archiver"]*d.seconds*1e3/mb, phase+"-archiver-CPU-ms/MB")
+	b.ReportMetric(d.spooled, phase+"-spooled-segments")
+	b.ReportMetric(mb/d.seconds, phase+"-MB/s")
+	return mb / d.seconds
 }
 
 // sampleLag samples, every 250 ms from warm to end, the server's flush position (pg_current_wal_flush_lsn)
