@@ -17,6 +17,10 @@ const (
 const (
 	// StoreAWSRoleARN is the IAM role (IRSA) for stores with s3Credentials.inheritFromIAMRole.
 	StoreAWSRoleARN = Prefix + "aws-role-arn"
+	// StoreAWSPodIdentity "true" says an EKS Pod Identity association exists for the Cluster's
+	// ServiceAccount (it lives in the EKS API, not on any Kubernetes object), for stores with
+	// s3Credentials.inheritFromIAMRole. It wins over StoreAWSRoleARN, as in the EKS webhook.
+	StoreAWSPodIdentity = Prefix + "aws-pod-identity"
 	// StoreGCPServiceAccount is the Google service account email (GKE Workload Identity).
 	StoreGCPServiceAccount = Prefix + "gcp-service-account"
 	// StoreAzureClientID is the client ID of the Azure managed identity or app (Azure Workload Identity).
@@ -40,6 +44,7 @@ const (
 	AWSTokenExpirationAnnotation   = "eks.amazonaws.com/token-expiration"
 	AWSSTSRegionalAnnotation       = "eks.amazonaws.com/sts-regional-endpoints"
 	AWSSkipContainersAnnotation    = "eks.amazonaws.com/skip-containers"
+	AWSPodIdentityLabel            = "eks.amazonaws.com/pod-identity"
 	GCPServiceAccountAnnotation    = "iam.gke.io/gcp-service-account"
 	AzureClientIDAnnotation        = "azure.workload.identity/client-id"
 	AzureTenantIDAnnotation        = "azure.workload.identity/tenant-id"

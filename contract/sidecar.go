@@ -64,6 +64,18 @@ const (
 	EnvClusterName             = "CLUSTER_NAME"
 )
 
+// EKS Pod Identity, as the EKS pod-identity webhook names it: the agent (on a link-local address of every
+// node) hands out the role's credentials to whoever presents the projected token as Authorization.
+const (
+	EnvAWSContainerCredentialsFullURI     = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	EnvAWSContainerAuthorizationTokenFile = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+	AWSPodIdentityAgentURI                = "http://169.254.170.23/v1/credentials"
+	AWSPodIdentityAudience                = "pods.eks.amazonaws.com"
+	VolumeAWSPodIdentityToken             = "eks-pod-identity-token"
+	MountAWSPodIdentityToken              = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+	FileAWSPodIdentityToken               = MountAWSPodIdentityToken + "/" + VolumeAWSPodIdentityToken
+)
+
 // Defaults both sides agree on.
 const (
 	DefaultSlotName        = "wal_archiver"

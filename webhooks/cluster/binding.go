@@ -49,7 +49,10 @@ func BindingOf(c *cnpgv1.Cluster) (Binding, bool) {
 // credential mode the store actually uses (a role ARN on a store with access keys would be ignored by the
 // archiver and only confuse the EKS webhook).
 type Identity struct {
-	AWSRoleARN        string
+	AWSRoleARN string
+	// AWSPodIdentity: an EKS Pod Identity association serves the ServiceAccount. Nothing goes on the
+	// ServiceAccount for it; the EKS webhook and the pod webhook inject the agent's variables.
+	AWSPodIdentity    bool
 	GCPServiceAccount string
 	AzureClientID     string
 	AzureTenantID     string
@@ -67,7 +70,12 @@ func IdentityOf(store *barmanv1.ObjectStore) Identity {
 	conf := store.Spec.Configuration
 	ann := store.Annotations
 	if conf.AWS != nil && conf.AWS.InheritFromIAMRole {
-		id.AWSRoleARN = strings.TrimSpace(ann[contract.StoreAWSRoleARN])
+		// Pod Identity wins, as in the EKS webhook: a role ARN beside it would only be dead weight on the
+		// ServiceAccount.
+		id.AWSPodIdentity = DeclaresPodIdentity(store)
+		if !id.AWSPodIdentity {
+			id.AWSRoleARN = strings.TrimSpace(ann[contract.StoreAWSRoleARN])
+		}
 	}
 	if conf.Google != nil && conf.Google.GKEEnvironment {
 		id.GCPServiceAccount = strings.TrimSpace(ann[contract.StoreGCPServiceAccount])
@@ -79,6 +87,11 @@ func IdentityOf(store *barmanv1.ObjectStore) Identity {
 		}
 	}
 	return id
+}
+
+// DeclaresPodIdentity reports whether the store says an EKS Pod Identity association serves its Clusters.
+func DeclaresPodIdentity(store *barmanv1.ObjectStore) bool {
+	return store != nil && strings.TrimSpace(store.Annotations[contract.StoreAWSPodIdentity]) == "true"
 }
 
 // saAnnotations returns the ServiceAccount annotations the identity needs, in a stable order.

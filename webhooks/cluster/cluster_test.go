@@ -56,7 +56,9 @@ func newSet(objs ...any) *Set {
 
 // TestMutate runs the Cluster mutation on JSON as a user would write it and reads the patched result.
 func TestMutate(t *testing.T) {
-	set := newSet(irsaStore, gkeStore, azureStore, keysStore)
+	podIDAndRole := store("podid-role", barmanv1.BarmanCredentials{AWS: &barmanv1.S3Credentials{InheritFromIAMRole: true}},
+		map[string]string{contract.StoreAWSPodIdentity: "true", contract.StoreAWSRoleARN: roleARN})
+	set := newSet(irsaStore, gkeStore, azureStore, keysStore, podIDAndRole)
 	for name, tc := range map[string]struct {
 		cluster  string
 		want     map[string]string // path-ish "sa:<key>" or "label:<key>" → value after the patch
@@ -97,6 +99,14 @@ func TestMutate(t *testing.T) {
 		},
 		"store with access keys: its role annotation is ignored": {
 			cluster: `{"metadata":{"name":"pg","annotations":{"objectstore-webhook.io/object-store":"keys"}},"spec":{}}`,
+			noPatch: true,
+		},
+		"Pod Identity wins over a role ARN: nothing on the ServiceAccount": {
+			cluster: `{"metadata":{"name":"pg","annotations":{"objectstore-webhook.io/object-store":"podid-role"}},"spec":{}}`,
+			noPatch: true,
+		},
+		"Pod Identity with serviceAccountName: no warning": {
+			cluster: `{"metadata":{"name":"pg","annotations":{"objectstore-webhook.io/object-store":"podid-role"}},"spec":{"serviceAccountName":"backup"}}`,
 			noPatch: true,
 		},
 		"store missing: nothing": {
@@ -204,7 +214,12 @@ func TestValidate(t *testing.T) {
 	copyUser := cl("copy", uses("aws-copy", contract.ClusterServerName, "pg"), cnpgv1.ClusterSpec{})
 	annotated := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "backup", Namespace: "db",
 		Annotations: map[string]string{contract.AWSRoleARNAnnotation: roleARN}}}
-	set := newSet(irsaStore, gkeStore, bareIRSAStore, sameDest, other, annotated)
+	podID := store("podid", barmanv1.BarmanCredentials{AWS: &barmanv1.S3Credentials{InheritFromIAMRole: true}},
+		map[string]string{contract.StoreAWSPodIdentity: "true"})
+	podIDOff := store("podid-off", barmanv1.BarmanCredentials{AWS: &barmanv1.S3Credentials{InheritFromIAMRole: true}},
+		map[string]string{contract.StoreAWSPodIdentity: "false"})
+	bareGKE := store("bare-gke", barmanv1.BarmanCredentials{Google: &barmanv1.GoogleCredentials{GKEEnvironment: true}}, nil)
+	set := newSet(irsaStore, gkeStore, bareIRSAStore, sameDest, other, annotated, podID, podIDOff, bareGKE)
 
 	for name, tc := range map[string]struct {
 		old, c   *cnpgv1.Cluster
@@ -236,12 +251,19 @@ func TestValidate(t *testing.T) {
 			c:    cl("other2", uses("aws", contract.ClusterServerName, "other"), cnpgv1.ClusterSpec{}),
 			errs: []string{"already archives"}},
 		"inheritFromIAMRole without any identity": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{}),
-			warnings: []string{"inheritFromIAMRole but no identity"}},
+			warnings: []string{`inheritFromIAMRole, no identity: annotate store "bare" with objectstore-webhook.io/aws-role-arn or aws-pod-identity`}},
+		"Pod Identity declared on the store": {c: cl("pg", uses("podid"), cnpgv1.ClusterSpec{})},
+		"Pod Identity declared, a named ServiceAccount without a role": {
+			c: cl("pg", uses("podid"), cnpgv1.ClusterSpec{ServiceAccountName: "plain"})},
+		"Pod Identity annotation not \"true\"": {c: cl("pg", uses("podid-off"), cnpgv1.ClusterSpec{}),
+			warnings: []string{"inheritFromIAMRole, no identity"}},
+		"GKE without a service account": {c: cl("pg", uses("bare-gke"), cnpgv1.ClusterSpec{}),
+			warnings: []string{`gkeEnvironment, no identity: annotate store "bare-gke" with objectstore-webhook.io/gcp-service-account`}},
 		"identity in the template": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{ServiceAccountTemplate: &cnpgv1.ServiceAccountTemplate{
 			Metadata: cnpgv1.Metadata{Annotations: map[string]string{contract.AWSRoleARNAnnotation: roleARN}}}})},
 		"identity on the named ServiceAccount": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{ServiceAccountName: "backup"})},
 		"named ServiceAccount without it": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{ServiceAccountName: "plain"}),
-			warnings: []string{"no identity is declared"}},
+			warnings: []string{"no identity"}},
 		"not opted in": {c: cl("pg", nil, cnpgv1.ClusterSpec{})},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -85,25 +85,28 @@ func checkSegment(name string) string {
 	return ""
 }
 
-// identityWarnings warns when the store expects the environment's identity and none is declared: not on
-// the store, not in the Cluster's template, not on the ServiceAccount it names. Archiving would fail at
-// run time with a 403.
+// identityWarnings warns when the store expects the environment's identity and none that could work is
+// declared: not on the store, not in the Cluster's template, not on the ServiceAccount it names. Archiving
+// would fail at run time with a 403. An EKS Pod Identity association lives in the EKS API, out of sight,
+// so for it the store's declaration is all there is to go on.
 func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, store *barmanv1.ObjectStore) ([]string, error) {
 	conf := store.Spec.Configuration
 	type need struct {
 		mode, storeKey, saKey string
+		want                  string // what to annotate the store with
 	}
 	var needs []need
-	if conf.AWS != nil && conf.AWS.InheritFromIAMRole {
-		needs = append(needs, need{"inheritFromIAMRole", contract.StoreAWSRoleARN, contract.AWSRoleARNAnnotation})
+	if conf.AWS != nil && conf.AWS.InheritFromIAMRole && !DeclaresPodIdentity(store) {
+		needs = append(needs, need{"inheritFromIAMRole", contract.StoreAWSRoleARN, contract.AWSRoleARNAnnotation,
+			contract.StoreAWSRoleARN + " or aws-pod-identity"})
 	}
 	if conf.Google != nil && conf.Google.GKEEnvironment {
 		needs = append(needs, need{"gkeEnvironment", contract.StoreGCPServiceAccount,
-			contract.GCPServiceAccountAnnotation})
+			contract.GCPServiceAccountAnnotation, contract.StoreGCPServiceAccount})
 	}
 	if conf.Azure != nil && conf.Azure.InheritFromAzureAD {
 		needs = append(needs, need{"inheritFromAzureAD", contract.StoreAzureClientID,
-			contract.AzureClientIDAnnotation})
+			contract.AzureClientIDAnnotation, contract.StoreAzureClientID})
 	}
 	if len(needs) == 0 {
 		return nil, nil
@@ -117,8 +120,7 @@ func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, sto
 		if store.Annotations[n.storeKey] != "" || saAnnotations[n.saKey] != "" {
 			continue
 		}
-		warnings = append(warnings, fmt.Sprintf("%s but no identity is declared: annotate ObjectStore %q with %s",
-			n.mode, store.Name, n.storeKey))
+		warnings = append(warnings, fmt.Sprintf("%s, no identity: annotate store %q with %s", n.mode, store.Name, n.want))
 	}
 	return warnings, nil
 }

@@ -35,6 +35,7 @@ var ruleDocs = []ruleDoc{
 	{"tags", "tags and historyTags: no empty key, no comma, quote or line break"},
 	{"args", "an additional argument starting with '-' has no whitespace before '='"},
 	{"aws-role-arn", "the aws-role-arn annotation is an IAM role ARN, used with inheritFromIAMRole"},
+	{"aws-pod-identity", "the aws-pod-identity annotation is true or false, used with inheritFromIAMRole; it wins over aws-role-arn"},
 	{"gcp-service-account", "the gcp-service-account annotation is a service account email, used with gkeEnvironment"},
 	{"azure-identity", "the azure-client-id/tenant-id annotations are GUIDs, the tenant with a client, used with an Azure identity"},
 }

@@ -104,6 +104,7 @@ func upstreamCases() []ruleCase {
 
 func identityCases() []ruleCase {
 	arn := []string{"metadata.annotations[" + contract.StoreAWSRoleARN + "]"}
+	podID := []string{"metadata.annotations[" + contract.StoreAWSPodIdentity + "]"}
 	gsa := []string{"metadata.annotations[" + contract.StoreGCPServiceAccount + "]"}
 	client := []string{"metadata.annotations[" + contract.StoreAzureClientID + "]"}
 	tenant := []string{"metadata.annotations[" + contract.StoreAzureTenantID + "]"}
@@ -115,6 +116,13 @@ func identityCases() []ruleCase {
 		{rule: "aws-role-arn", name: "short account", obj: annotated(s3IAM, contract.StoreAWSRoleARN, "arn:aws:iam::12345:role/backup"), deny: arn},
 		{rule: "aws-role-arn", name: "unknown partition", obj: annotated(s3IAM, contract.StoreAWSRoleARN, "arn:aws-eu:iam::123456789012:role/backup"), deny: arn},
 		{rule: "aws-role-arn", name: "with keys", obj: annotated(s3Keys, contract.StoreAWSRoleARN, "arn:aws:iam::123456789012:role/backup"), warn: arn},
+
+		{rule: "aws-pod-identity", name: "EKS Pod Identity", obj: annotated(s3IAM, contract.StoreAWSPodIdentity, "true")},
+		{rule: "aws-pod-identity", name: "switched off", obj: annotated(s3Keys, contract.StoreAWSPodIdentity, "false")},
+		{rule: "aws-pod-identity", name: "yes", obj: annotated(s3IAM, contract.StoreAWSPodIdentity, "yes"), deny: podID},
+		{rule: "aws-pod-identity", name: "with keys", obj: annotated(s3Keys, contract.StoreAWSPodIdentity, "true"), warn: podID},
+		{rule: "aws-pod-identity", name: "and a role ARN", obj: annotated(s3IAM, contract.StoreAWSPodIdentity, "true",
+			contract.StoreAWSRoleARN, "arn:aws:iam::123456789012:role/backup"), warn: arn},
 
 		{rule: "gcp-service-account", name: "Workload Identity", obj: annotated(gcsGKE, contract.StoreGCPServiceAccount, "pg-backup@my-project.iam.gserviceaccount.com")},
 		{rule: "gcp-service-account", name: "not an email", obj: annotated(gcsGKE, contract.StoreGCPServiceAccount, "pg-backup"), deny: gsa},

@@ -8,19 +8,32 @@ import (
 )
 
 // identities checks the cloud identity annotations the Cluster webhook copies onto the Cluster's
-// ServiceAccount: their form, and that the credentials block uses an identity at all.
+// ServiceAccount (or, for EKS Pod Identity, the pod webhook reads): their form, and that the credentials
+// block uses an identity at all.
 func (v *validator) identities(o *v1.ObjectStore, prov provider) {
 	ann := o.Annotations
 	if len(ann) == 0 {
 		return
 	}
 	cfg := &o.Spec.Configuration
+	podIdentity, hasPodIdentity := ann[contract.StoreAWSPodIdentity]
+	if hasPodIdentity {
+		switch {
+		case podIdentity != "true" && podIdentity != "false":
+			v.deny(field.NotSupported(pathAnnAWSPodID, clip(podIdentity, maxValueInDenial), []string{"true", "false"}))
+		case podIdentity == "true" && (prov != providerS3 || !cfg.AWS.InheritFromIAMRole):
+			v.warn(pathAnnAWSPodID, "used only with s3Credentials.inheritFromIAMRole: true")
+		}
+	}
 	if arn, ok := ann[contract.StoreAWSRoleARN]; ok {
 		switch {
 		case !isRoleARN(arn):
 			v.deny(field.Invalid(pathAnnAWSRoleARN, clip(arn, maxValueInDenial), "write an IAM role ARN, e.g. arn:aws:iam::123456789012:role/backup (partition aws, aws-cn or aws-us-gov)"))
 		case prov != providerS3 || !cfg.AWS.InheritFromIAMRole:
 			v.warn(pathAnnAWSRoleARN, "used only with s3Credentials.inheritFromIAMRole: true")
+		case podIdentity == "true":
+			// The EKS webhook prefers an association too; the role would only be dead weight.
+			v.warn(pathAnnAWSRoleARN, "ignored: aws-pod-identity \"true\" takes precedence")
 		}
 	}
 	if gsa, ok := ann[contract.StoreGCPServiceAccount]; ok {

@@ -53,6 +53,7 @@ var (
 	pathGoogleGKE        = pathGoogle.Child("gkeEnvironment")
 	pathAnnotations      = field.NewPath("metadata", "annotations")
 	pathAnnAWSRoleARN    = pathAnnotations.Key(contract.StoreAWSRoleARN)
+	pathAnnAWSPodID      = pathAnnotations.Key(contract.StoreAWSPodIdentity)
 	pathAnnGCPSA         = pathAnnotations.Key(contract.StoreGCPServiceAccount)
 	pathAnnAzureClientID = pathAnnotations.Key(contract.StoreAzureClientID)
 	pathAnnAzureTenantID = pathAnnotations.Key(contract.StoreAzureTenantID)

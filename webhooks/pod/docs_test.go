@@ -45,7 +45,7 @@ func TestMutationDoc(t *testing.T) {
 			t.Errorf("%s does not mention the setting %s", mutationDoc, s.Env)
 		}
 	}
-	for _, a := range []string{contract.ClusterObjectStore, contract.ClusterServerName, contract.StoreAWSRoleARN,
+	for _, a := range []string{contract.ClusterObjectStore, contract.ClusterServerName, contract.StoreAWSRoleARN, contract.StoreAWSPodIdentity, contract.AWSPodIdentityLabel,
 		contract.StoreGCPServiceAccount, contract.StoreAzureClientID, contract.StoreAzureTenantID, contract.PodInject,
 		contract.PodInjected, contract.AWSRoleARNAnnotation, contract.AWSAudienceAnnotation,
 		contract.AWSTokenExpirationAnnotation, contract.AWSSTSRegionalAnnotation, contract.AWSSkipContainersAnnotation,

@@ -40,17 +40,27 @@ type named struct {
 
 // Decode reads what injection needs from a pod in JSON, case-sensitively as the API server and JSON patch
 // paths do: metadata's name, namespace, labels and annotations, the ServiceAccount, and the names of
-// containers and volumes. It records the pod's Shape.
+// containers and volumes; on a pod the EKS webhook mutated for Pod Identity, also the container-credentials
+// variables and the mounts of the containers that have them. It records the pod's Shape.
 func Decode(raw []byte) (*corev1.Pod, Shape, error) {
 	return decode(raw, nil)
 }
 
 // decode is Decode into reuse when it is not nil and the pod takes the fast path.
 func decode(raw []byte, reuse *corev1.Pod) (*corev1.Pod, Shape, error) {
-	if p, s, ok := decodeFast(raw, reuse); ok {
-		return p, s, nil
+	p, s, ok := decodeFast(raw, reuse)
+	if !ok {
+		var err error
+		if p, s, err = decodePlain(raw); err != nil {
+			return nil, Shape{}, err
+		}
 	}
-	return decodePlain(raw)
+	if podIdentityTraces(p) {
+		if err := readPodIdentity(raw, p); err != nil {
+			return nil, Shape{}, err
+		}
+	}
+	return p, s, nil
 }
 
 // decodePlain is Decode with sigs.k8s.io/json, for what decodeFast does not take.

@@ -19,6 +19,8 @@ func FuzzInject(f *testing.F) {
 	f.Add(raw)
 	irsa, _ := loadCase(f, "testdata/unknown-field.yaml")
 	f.Add(irsa)
+	podIdentity, _ := loadCase(f, "testdata/pod-identity-eks-webhook-first.yaml")
+	f.Add(podIdentity)
 	f.Add([]byte(`{"metadata":{"labels":{"cnpg.io/cluster":"pg","cnpg.io/podRole":"instance"}},"spec":{"volumes":[{"name":"pgdata"}]}}`))
 	f.Add([]byte(`{"metadata":{"labels":{"cnpg.io/cluster":"pg","cnpg.io/podRole":"instance"},"annotations":null},"spec":{"volumes":[{"name":"pgdata"}],"initContainers":null}}`))
 	f.Add([]byte(`{"metadata":{"labels":{"cnpg.io/cluster":"pg","cnpg.io/podRole":"instance"},"Annotations":{}},"spec":{"volumes":[{"name":"pgdata"},{"name":"pgdata"}]}}`))

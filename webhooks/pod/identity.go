@@ -10,6 +10,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // Defaults of the clouds' own webhooks, so the archiver gets what their SDK documentation describes.
@@ -25,7 +26,7 @@ const (
 
 // identity adds what the EKS pod-identity or Azure Workload Identity webhook would give the archiver,
 // when the store takes its credentials from the environment and the pod's ServiceAccount names an
-// identity. GKE needs nothing on the pod: its metadata server answers for the ServiceAccount.
+// identity (or, for EKS Pod Identity, the store declares one or the EKS webhook already ran). GKE needs nothing on the pod: its metadata server answers for the ServiceAccount.
 func (s *sidecar) identity(p *corev1.Pod, store *barmanv1.ObjectStore, sa *corev1.ServiceAccount) []string {
 	conf := store.Spec.Configuration
 	var saName string
@@ -40,9 +41,17 @@ func (s *sidecar) identity(p *corev1.Pod, store *barmanv1.ObjectStore, sa *corev
 		if skipped(p.Annotations[contract.AWSSkipContainersAnnotation], ",") {
 			return nil
 		}
+		// Pod Identity before IRSA, as the EKS webhook decides: what it already injected, then what the
+		// store declares.
+		if s.copyPodIdentity(p) {
+			return nil
+		}
+		if cluster.DeclaresPodIdentity(store) {
+			return s.podIdentity(p, saAnn)
+		}
 		role := saAnn[contract.AWSRoleARNAnnotation]
 		if role == "" {
-			return []string{fmt.Sprintf("ServiceAccount %q has no %s: the archiver falls back to the node's role",
+			return []string{fmt.Sprintf("ServiceAccount %q has no %s, no Pod Identity is declared: the archiver uses the node's role",
 				saName, contract.AWSRoleARNAnnotation)}
 		}
 		return s.irsa(p, saAnn, role)
@@ -74,29 +83,11 @@ func skipped(list, sep string) bool {
 }
 
 func (s *sidecar) irsa(p *corev1.Pod, saAnn map[string]string, role string) []string {
-	var warnings []string
 	audience := saAnn[contract.AWSAudienceAnnotation]
 	if audience == "" {
 		audience = AWSDefaultAudience
 	}
-	expiration := int64(AWSDefaultTokenExpiration)
-	// As in the EKS webhook, the pod's annotation overrides the ServiceAccount's.
-	raw, on := p.Annotations[contract.AWSTokenExpirationAnnotation], "pod"
-	if raw == "" {
-		raw, on = saAnn[contract.AWSTokenExpirationAnnotation], "ServiceAccount"
-	}
-	if raw != "" {
-		n, err := strconv.ParseInt(raw, 10, 64)
-		switch {
-		case err != nil:
-			warnings = append(warnings, fmt.Sprintf("%s annotation %s=%q is not a number of seconds; using %d",
-				on, contract.AWSTokenExpirationAnnotation, raw, expiration))
-		case n < AWSMinTokenExpiration:
-			expiration = AWSMinTokenExpiration
-		default:
-			expiration = n
-		}
-	}
+	expiration, warnings := awsTokenExpiration(p, saAnn)
 	s.env = append(s.env,
 		value(contract.EnvAWSRoleARN, role),
 		value(contract.EnvAWSWebIdentityTokenFile, contract.FileAWSToken))
@@ -105,6 +96,28 @@ func (s *sidecar) irsa(p *corev1.Pod, saAnn map[string]string, role string) []st
 	}
 	s.tokenVolume(contract.VolumeAWSToken, contract.MountAWSToken, "token", audience, expiration)
 	return warnings
+}
+
+// awsTokenExpiration is the token lifetime the EKS webhook would choose, for IRSA and Pod Identity alike:
+// the pod's annotation overrides the ServiceAccount's, and a lifetime below the minimum is raised to it.
+func awsTokenExpiration(p *corev1.Pod, saAnn map[string]string) (int64, []string) {
+	expiration := int64(AWSDefaultTokenExpiration)
+	raw, on := p.Annotations[contract.AWSTokenExpirationAnnotation], "pod"
+	if raw == "" {
+		raw, on = saAnn[contract.AWSTokenExpirationAnnotation], "ServiceAccount"
+	}
+	if raw == "" {
+		return expiration, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	switch {
+	case err != nil:
+		return expiration, []string{fmt.Sprintf("%s annotation %s=%q is not a number of seconds; using %d",
+			on, contract.AWSTokenExpirationAnnotation, raw, expiration)}
+	case n < AWSMinTokenExpiration:
+		return AWSMinTokenExpiration, nil
+	}
+	return n, nil
 }
 
 func (s *sidecar) azure(p *corev1.Pod, store *barmanv1.ObjectStore, saAnn map[string]string, saName, client string) []string {
