@@ -43,6 +43,9 @@ type MinIOOptions struct {
 	// written to CAFile so clients can be told to trust it.
 	CA      *certs.KeyPair
 	Serving *certs.KeyPair
+	// Region is the server's site region (MINIO_SITE_REGION), default us-east-1. MinIO then refuses
+	// requests signed for another region and names its own in x-amz-bucket-region, as AWS does.
+	Region string
 }
 
 // StartMinIO starts MinIO (MINIO_BIN, default <module>/bin/minio) and waits until it is live.
@@ -52,6 +55,9 @@ func StartMinIO(t testing.TB, opts MinIOOptions) *MinIO {
 	dir := t.TempDir()
 	m := &MinIO{AccessKey: "walarchiver", SecretKey: "walarchiver-secret-key", Region: "us-east-1",
 		DataDir: filepath.Join(dir, "data"), client: &http.Client{}}
+	if opts.Region != "" {
+		m.Region = opts.Region
+	}
 	port, console := FreePort(t), FreePort(t)
 	args := []string{"server", "--quiet", "--address", hostPort(port), "--console-address", hostPort(console)}
 	scheme := "http"
@@ -76,7 +82,7 @@ func StartMinIO(t testing.TB, opts MinIOOptions) *MinIO {
 	m.URL = scheme + "://" + hostPort(port)
 	m.proc = start(t, "minio", []string{
 		"MINIO_ROOT_USER=" + m.AccessKey, "MINIO_ROOT_PASSWORD=" + m.SecretKey,
-		"MINIO_UPDATE=off", "MINIO_BROWSER=off", "MINIO_CI_CD=1",
+		"MINIO_UPDATE=off", "MINIO_BROWSER=off", "MINIO_CI_CD=1", "MINIO_SITE_REGION=" + m.Region,
 		// A static KMS key lets the server-side encryption modes (AES256, aws:kms) be exercised.
 		"MINIO_KMS_SECRET_KEY=" + MinIOKMSKey + ":" + minioKMSSecret,
 	}, bin, args...)

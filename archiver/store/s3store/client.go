@@ -29,7 +29,8 @@ type Credentials struct {
 // Config is everything the driver needs to reach one bucket.
 type Config struct {
 	Bucket string
-	// Region; empty takes AWS_REGION / AWS_DEFAULT_REGION / the shared config, then DefaultRegion.
+	// Region; empty takes AWS_REGION / AWS_DEFAULT_REGION / the shared config, then the bucket's own region,
+	// asked of the service before the first request (DefaultRegion if it does not say).
 	Region string
 	// Endpoint is the base URL of an S3-compatible service; empty means AWS.
 	Endpoint string
@@ -54,7 +55,8 @@ type Config struct {
 	MaxAttempts int
 }
 
-// DefaultRegion is used when nothing names a region; S3-compatible services mostly ignore it.
+// DefaultRegion signs requests when nothing names a region and the service does not say the bucket's;
+// S3-compatible services mostly ignore it.
 const DefaultRegion = "us-east-1"
 
 const (
@@ -63,7 +65,8 @@ const (
 	minPartSize           = 5 << 20
 )
 
-// New builds a driver for cfg.Bucket. It does not contact the service.
+// New builds a driver for cfg.Bucket. It does not contact the service; without a region, the first
+// request is preceded by one that asks for the bucket's.
 func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Bucket == "" {
 		return nil, errors.New("s3: a bucket name is required")
@@ -114,7 +117,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: loading the AWS configuration: %w", err)
 	}
-	if awsCfg.Region == "" {
+	explicit := awsCfg.Region != ""
+	if !explicit {
 		awsCfg.Region = DefaultRegion
 	}
 	pathStyle := cfg.Endpoint != ""
@@ -130,7 +134,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		o.UsePathStyle = pathStyle
 	})
-	return &Store{client: client, cfg: cfg, region: awsCfg.Region}, nil
+	st := &Store{cfg: cfg}
+	st.regional.init(client, explicit)
+	return st, nil
 }
 
 // newHTTPClient keeps the SDK's tuned transport and only widens its trust: the CA file is added to the
@@ -153,7 +159,8 @@ func newHTTPClient(caFile string) (*awshttp.BuildableClient, error) {
 }
 
 // Client is the underlying SDK client, for tests and benchmarks that need the raw API.
-func (s *Store) Client() *s3.Client { return s.client }
+// It is signed for the bucket's region, which it may first have to ask for.
+func (s *Store) Client() *s3.Client { return s.api(context.Background()) }
 
 // Bucket is the bucket the driver writes to.
 func (s *Store) Bucket() string { return s.cfg.Bucket }

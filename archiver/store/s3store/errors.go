@@ -52,6 +52,14 @@ func classify(err error) (sentinel error, hint string) {
 	return nil, ""
 }
 
+// signingRegion is the region requests are signed for now, without asking the service.
+func (s *Store) signingRegion() string {
+	if c := s.client.Load(); c != nil {
+		return c.Options().Region
+	}
+	return ""
+}
+
 func (s *Store) name(key string) string { return "s3://" + s.cfg.Bucket + "/" + key }
 
 // mapErr wraps err so that errors.Is finds the store sentinel while the message keeps the SDK's detail.
@@ -62,7 +70,7 @@ func (s *Store) mapErr(op, key string, err error) error {
 	sentinel, hint := classify(err)
 	switch {
 	case sentinel == store.ErrBucketNotFound:
-		return fmt.Errorf("s3 %s %s: %w: %q (region %s): %w", op, s.name(key), sentinel, s.cfg.Bucket, s.region, err)
+		return fmt.Errorf("s3 %s %s: %w: %q (region %s): %w", op, s.name(key), sentinel, s.cfg.Bucket, s.signingRegion(), err)
 	case sentinel != nil && hint != "":
 		return fmt.Errorf("s3 %s %s: %w: %s: %w", op, s.name(key), sentinel, hint, err)
 	case sentinel != nil:

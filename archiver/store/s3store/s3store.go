@@ -21,9 +21,8 @@ import (
 
 // Store is the S3 driver; it is safe for concurrent use and keeps one connection pool.
 type Store struct {
-	client *s3.Client
-	cfg    Config
-	region string
+	regional
+	cfg Config
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,7 +81,7 @@ func (s *Store) putObject(ctx context.Context, op, key string, body io.Reader, s
 		}
 	}
 	_, seekable := body.(io.Seeker)
-	_, err := s.client.PutObject(ctx, in, payloadHash(opts.Metadata[store.MetaSHA256], seekable))
+	_, err := s.api(ctx).PutObject(ctx, in, payloadHash(opts.Metadata[store.MetaSHA256], seekable))
 	return s.mapErr(op, key, err)
 }
 
@@ -123,14 +122,14 @@ func (s *Store) multipart(ctx context.Context, op, key string, body io.Reader, o
 			in.SSEKMSKeyId = aws.String(s.cfg.KMSKeyID)
 		}
 	}
-	up, err := s.client.CreateMultipartUpload(ctx, in)
+	up, err := s.api(ctx).CreateMultipartUpload(ctx, in)
 	if err != nil {
 		return s.mapErr(op, key, err)
 	}
 	defer func() {
 		if err != nil {
 			// Best effort on a fresh context: an abandoned upload keeps its parts (and their cost).
-			_, _ = s.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+			_, _ = s.api(ctx).AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
 				Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), UploadId: up.UploadId,
 			})
 		}
@@ -144,7 +143,7 @@ func (s *Store) multipart(ctx context.Context, op, key string, body io.Reader, o
 		if rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("s3 %s %s: reading the body: %w", op, s.name(key), rerr)
 		}
-		part, perr := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		part, perr := s.api(ctx).UploadPart(ctx, &s3.UploadPartInput{
 			Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), UploadId: up.UploadId,
 			PartNumber: aws.Int32(n), Body: bytes.NewReader(buf[:read]), ContentLength: aws.Int64(int64(read)),
 		})
@@ -163,14 +162,14 @@ func (s *Store) multipart(ctx context.Context, op, key string, body io.Reader, o
 	if create {
 		done.IfNoneMatch = aws.String("*")
 	}
-	_, err = s.client.CompleteMultipartUpload(ctx, done)
+	_, err = s.api(ctx).CompleteMultipartUpload(ctx, done)
 	return s.mapErr(op, key, err)
 }
 
 // Stat returns the object's size and user metadata. A HEAD response has no body, so a missing bucket
 // also reads as ErrNotFound here; List and Get tell the two apart.
 func (s *Store) Stat(ctx context.Context, key string) (store.Object, error) {
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
+	out, err := s.api(ctx).HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return store.Object{}, s.mapErr("stat", key, err)
 	}
@@ -179,7 +178,7 @@ func (s *Store) Stat(ctx context.Context, key string) (store.Object, error) {
 
 // Get opens the object for reading.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
+	out, err := s.api(ctx).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, s.mapErr("get", key, err)
 	}
@@ -188,7 +187,7 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // List pages through ListObjectsV2; S3 returns keys in UTF-8 binary order, which is lexical for WAL names.
 func (s *Store) List(ctx context.Context, prefix string) ([]store.Object, error) {
-	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+	p := s3.NewListObjectsV2Paginator(s.api(ctx), &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(s.cfg.ListPageSize),
 	})
 	var objs []store.Object
@@ -208,7 +207,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]store.Object, error)
 
 // Delete removes the object; S3 answers 204 for a missing key too.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
+	_, err := s.api(ctx).DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	if err = s.mapErr("delete", key, err); errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -110,6 +110,31 @@ func TestPayloadHashIsVerified(t *testing.T) {
 	}
 }
 
+// TestRegionFromMinIO: MinIO with a site region refuses requests signed for another one, as AWS does, and
+// names its region on an unsigned HeadBucket. With no region configured the driver finds it; with a
+// wrong one configured it is refused with the hint to set AWS_REGION.
+func TestRegionFromMinIO(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{Region: "eu-west-2"})
+	m.CreateBucket(t, "wal")
+	ctx := context.Background()
+	found := open(t, m, nil)
+	body, sum := storetest.Payload(1, 4096)
+	if err := found.Create(ctx, "region/a", bytes.NewReader(body), int64(len(body)), storetest.Meta(sum)); err != nil {
+		t.Fatalf("with no region configured: %v", err)
+	}
+	if got := found.Region(ctx); got != "eu-west-2" {
+		t.Fatalf("driver signs for %q, want MinIO's eu-west-2", got)
+	}
+	wrong := open(t, m, func(c *s3store.Config) { c.Region = "us-east-1" })
+	err := wrong.Create(ctx, "region/b", bytes.NewReader(body), int64(len(body)), storetest.Meta(sum))
+	if err == nil || !strings.Contains(err.Error(), "set AWS_REGION to the bucket's region") {
+		t.Fatalf("with the wrong region configured: got %v, want a refusal naming AWS_REGION", err)
+	}
+}
+
 func TestPrivateCA(t *testing.T) {
 	now := time.Now()
 	ca, err := certs.NewCA("wal-archiver test CA", time.Hour, now)
