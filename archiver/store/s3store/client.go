@@ -117,6 +117,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3: loading the AWS configuration: %w", err)
 	}
+	if cfg.Credentials == nil {
+		awsCfg.Credentials = labelChain(awsCfg.Credentials, nil)
+	}
 	explicit := awsCfg.Region != ""
 	if !explicit {
 		awsCfg.Region = DefaultRegion

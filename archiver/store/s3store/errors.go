@@ -14,6 +14,12 @@ import (
 // classify maps an S3 error to the store's sentinel, from the error code when the response had a body
 // and from the status code otherwise (HEAD responses carry no code).
 func classify(err error) (sentinel error, hint string) {
+	// First: a refusing credentials endpoint answers with API errors of its own (AccessDenied, …) that
+	// are not the bucket's.
+	var credErr *CredentialsError
+	if errors.As(err, &credErr) {
+		return store.ErrAuthentication, "no credentials from " + credErr.Source
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
