@@ -94,7 +94,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&cfg.port, "port", 9443, "HTTPS port of the webhooks")
+	// 10250, as cert-manager's webhook: GKE private clusters let the control plane reach pods only on 443
+	// and 10250 without a firewall rule, and the pod network namespace keeps it clear of the kubelet's.
+	fs.IntVar(&cfg.port, "port", 10250, "HTTPS port of the webhooks")
 	fs.StringVar(&cfg.bindAddress, "bind-address", "", "address the webhooks listen on (default: all)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", ":8080", "plain-HTTP address of /metrics, /healthz and /readyz")
 	fs.StringVar(&cfg.certMode, "cert-mode", "files", "where the serving certificate comes from: "+certModeNames())
