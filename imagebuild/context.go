@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -62,7 +64,7 @@ func Context(root, ignoreFile string) ([]string, error) {
 			return fmt.Errorf("matching %s against %s: %w", rel, ignoreFile, err)
 		}
 		if d.IsDir() {
-			if excluded && !pm.Exclusions() {
+			if excluded && !mayReinclude(pm, rel) {
 				return filepath.SkipDir
 			}
 			parents[rel] = info
@@ -78,4 +80,30 @@ func Context(root, ignoreFile string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// mayReinclude says whether a "!" pattern could bring back something below the excluded directory dir,
+// so that the walk must enter it (bin/ holds thousands of files no pattern brings back).
+func mayReinclude(pm *patternmatcher.PatternMatcher, dir string) bool {
+	dirs := strings.Split(dir, "/")
+	for _, p := range pm.Patterns() {
+		if !p.Exclusion() {
+			continue
+		}
+		comps := strings.Split(p.String(), "/")
+		could := true
+		for i, d := range dirs {
+			if i >= len(comps) || comps[i] == "**" {
+				break
+			}
+			if ok, _ := path.Match(comps[i], d); !ok {
+				could = false
+				break
+			}
+		}
+		if could {
+			return true
+		}
+	}
+	return false
 }

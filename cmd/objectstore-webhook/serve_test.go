@@ -352,6 +352,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		"unknown flag":      {[]string{"--fast"}, "flag provided but not defined"},
 		"port out of range": {[]string{"--port=70000"}, "not a TCP port"},
 		"unknown webhook":   {[]string{"--webhooks=objectstores,secrets"}, `unknown webhook "secrets"`},
+		"crd check":         {[]string{"--crd-check=maybe"}, "--crd-check: \"maybe\": want fail, warn or off"},
+		"crd interval":      {[]string{"--crd-check-interval=0s"}, "--crd-check-interval must be positive"},
 	} {
 		var stderr bytes.Buffer
 		if code := runServe(tc.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.says) {
