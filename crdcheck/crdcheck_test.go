@@ -160,3 +160,22 @@ func TestGateModes(t *testing.T) {
 		t.Errorf("ParseMode(maybe): %v", err)
 	}
 }
+
+// The installed CRD is whatever the cluster's admin (or another project's release) put there: reading and
+// comparing any of it must not panic.
+func FuzzFields(f *testing.F) {
+	f.Add(crd.ObjectStores)
+	f.Add([]byte(`spec: {versions: [{name: v1, served: true, schema: {openAPIV3Schema: {properties: "not a map", items: [1]}}}]}`))
+	f.Add([]byte(`spec: {versions: [{name: v1, served: true, schema: {openAPIV3Schema: {properties: {spec: {items: {additionalProperties: {x-kubernetes-preserve-unknown-fields: true}}}}}}}]}`))
+	ours, err := Fields(crd.ObjectStores, "v1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := Fields(data, "v1")
+		if err != nil {
+			return
+		}
+		_ = Missing(ours, got)
+	})
+}

@@ -53,44 +53,14 @@ func pluginCRD() ([]byte, error) {
 }
 
 func run(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var err error
-	if root, err = localcluster.FindRoot(); err != nil {
-		fmt.Fprintln(os.Stderr, "besideplugin:", err)
-		return 1
-	}
 	tmp, err := os.MkdirTemp("", "besideplugin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "besideplugin:", err)
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	if webhookBin, err = localcluster.TestWebhookBinary(ctx, root, tmp); err != nil {
+	if err := start(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "besideplugin:", err)
-		return 1
-	}
-	plugin, err := pluginCRD()
-	if err == nil {
-		err = os.MkdirAll(filepath.Join(tmp, "plugin"), 0o755)
-	}
-	if err == nil {
-		err = os.WriteFile(filepath.Join(tmp, "plugin", "objectstores.yaml"), plugin, 0o644)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "besideplugin: writing the plugin's CRD:", err)
-		return 1
-	}
-	// The plugin's CRD is installed before the webhook starts; the overlay brings none. The webhook runs
-	// with the overlay's RBAC, so its CRD check passing shows the `get` grant is enough.
-	cluster, err = localcluster.Start(ctx, localcluster.Options{
-		Root:          root,
-		ManifestsDir:  filepath.Join(root, "manifests", "beside-plugin"),
-		WebhookBinary: webhookBin,
-		ExtraCRDPaths: []string{filepath.Join(tmp, "plugin"), filepath.Join(root, "e2e", "testdata", "crd")},
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "besideplugin: starting the local cluster:", err)
 		return 1
 	}
 	code := m.Run()
@@ -104,4 +74,39 @@ func run(m *testing.M) int {
 		code = 1
 	}
 	return code
+}
+
+// start writes the plugin's CRD under tmp and starts the control plane with it installed before the
+// webhook; the overlay brings no CRD. The webhook runs with the overlay's RBAC, so its CRD check passing
+// shows the `get` grant is enough.
+func start(tmp string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var err error
+	if root, err = localcluster.FindRoot(); err != nil {
+		return err
+	}
+	if webhookBin, err = localcluster.TestWebhookBinary(ctx, root, tmp); err != nil {
+		return err
+	}
+	plugin, err := pluginCRD()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(tmp, "plugin"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "plugin", "objectstores.yaml"), plugin, 0o644); err != nil {
+		return err
+	}
+	cluster, err = localcluster.Start(ctx, localcluster.Options{
+		Root:          root,
+		ManifestsDir:  filepath.Join(root, "manifests", "beside-plugin"),
+		WebhookBinary: webhookBin,
+		ExtraCRDPaths: []string{filepath.Join(tmp, "plugin"), filepath.Join(root, "e2e", "testdata", "crd")},
+	})
+	if err != nil {
+		return fmt.Errorf("starting the local cluster: %w", err)
+	}
+	return nil
 }
