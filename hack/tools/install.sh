@@ -44,6 +44,8 @@
 #     fake-gcs-server 250s (each after the ones before it, sharing the cache)
 #   each alone with an empty GOCACHE: etcd 144s, controller-gen 60s
 #   azurite (npm) 30s; postgresql (apt-get update + install) 67s
+#   helm 1390s (318s user CPU) with an empty GOCACHE, beside other sessions'
+#     builds (load average about 30); module cache warm
 #   GOCACHE warm but bin/ empty (a fresh clone on the same machine): 43s in all
 #   under heavy load (load average 20+) kube-apiserver took 1908s: niced
 #   builds starve when the machine is busy.
