@@ -133,13 +133,7 @@ func kubectl(t *testing.T, args ...string) localcluster.Result {
 
 func kubectlIn(t *testing.T, stdin []byte, args ...string) localcluster.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := cluster.KubectlWithInput(ctx, stdin, args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\nstderr: %s", strings.Join(args, " "), err, res.Stderr)
-	}
-	return res
+	return cluster.MustKubectl(t, stdin, args...)
 }
 
 // golden compares got with testdata/golden/name, or rewrites it under -update.

@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"testing"
+	"time"
 )
 
 // Result is what one kubectl run printed and how it exited.
@@ -50,4 +53,17 @@ func (c *Cluster) KubectlWithInput(ctx context.Context, stdin []byte, args ...st
 		return res, fmt.Errorf("kubectl %v: %w", args, err)
 	}
 	return res, nil
+}
+
+// MustKubectl is KubectlWithInput for tests: a minute at most, and the test fails when kubectl could not
+// run at all. A non-zero exit is still the caller's to judge.
+func (c *Cluster) MustKubectl(t testing.TB, stdin []byte, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := c.KubectlWithInput(ctx, stdin, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\nstderr: %s", strings.Join(args, " "), err, res.Stderr)
+	}
+	return res
 }

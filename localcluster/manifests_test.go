@@ -80,13 +80,13 @@ func TestPointWebhooksAtKeepsEverythingButTheClientConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := m.Webhooks[0].DeepCopy()
-	if err := PointWebhooksAt(m.Webhooks, "127.0.0.1", 9443, []byte("CA")); err != nil {
+	if err := PointWebhooksAt(m.Webhooks, "127.0.0.1", 10250, []byte("CA")); err != nil {
 		t.Fatal(err)
 	}
 	hooks, _, _ := unstructured.NestedSlice(m.Webhooks[0].Object, "webhooks")
 	hook := hooks[0].(map[string]any)
 	cc := hook["clientConfig"].(map[string]any)
-	if cc["url"] != "https://127.0.0.1:9443/validate/objectstores" || cc["caBundle"] != base64.StdEncoding.EncodeToString([]byte("CA")) {
+	if cc["url"] != "https://127.0.0.1:10250/validate/objectstores" || cc["caBundle"] != base64.StdEncoding.EncodeToString([]byte("CA")) {
 		t.Errorf("clientConfig %v", cc)
 	}
 	if _, ok := cc["service"]; ok {
@@ -110,7 +110,7 @@ func TestPointWebhooksAtRefusesAWebhookWithoutServicePath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = PointWebhooksAt(m.Webhooks, "127.0.0.1", 9443, nil)
+	err = PointWebhooksAt(m.Webhooks, "127.0.0.1", 10250, nil)
 	if err == nil || !strings.Contains(err.Error(), "objectstores.objectstore-webhook.io") {
 		t.Fatalf("want an error naming the webhook, got %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
@@ -49,6 +50,8 @@ type serveConfig struct {
 	kubeconfig      string
 	selfManaged     certs.SelfManagedConfig
 	pod             pod.Config
+	crdCheck        crdcheck.Mode
+	crdInterval     time.Duration
 }
 
 // serveHooks let tests add routes and learn the bound addresses; runServe passes none.
@@ -94,7 +97,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&cfg.port, "port", 9443, "HTTPS port of the webhooks")
+	// 10250, as cert-manager's webhook: GKE private clusters let the control plane reach pods only on 443
+	// and 10250 without a firewall rule, and the pod network namespace keeps it clear of the kubelet's.
+	fs.IntVar(&cfg.port, "port", 10250, "HTTPS port of the webhooks")
 	fs.StringVar(&cfg.bindAddress, "bind-address", "", "address the webhooks listen on (default: all)")
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", ":8080", "plain-HTTP address of /metrics, /healthz and /readyz")
 	fs.StringVar(&cfg.certMode, "cert-mode", "files", "where the serving certificate comes from: "+certModeNames())
@@ -108,6 +113,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&cfg.logFormat, "log-format", "json", "json or console")
 	fs.DurationVar(&cfg.shutdownGrace, "shutdown-grace", 30*time.Second, "how long reviews in flight may finish after SIGTERM")
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
+	crdCheck := fs.String("crd-check", "fail", "when the installed ObjectStore CRD lacks fields this webhook validates: fail (not ready until it has them), warn (log and serve) or off (never read it)")
+	fs.DurationVar(&cfg.crdInterval, "crd-check-interval", 30*time.Second, "how often a failed CRD check is repeated")
 	cfg.selfManaged.RegisterFlags(fs)
 	cfg.pod.AddFlags(fs, false)
 	if err := fs.Parse(args); err != nil {
@@ -126,6 +133,12 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if cfg.secretChecks, err = objectstore.ParseSecretChecks(*secretChecks); err != nil {
 		errs = append(errs, fmt.Errorf("--secret-checks: %w", err))
+	}
+	if cfg.crdCheck, err = crdcheck.ParseMode(*crdCheck); err != nil {
+		errs = append(errs, fmt.Errorf("--crd-check: %w", err))
+	}
+	if cfg.crdInterval <= 0 {
+		errs = append(errs, fmt.Errorf("--crd-check-interval must be positive, got %s", cfg.crdInterval))
 	}
 	if _, ok := certModes[cfg.certMode]; !ok {
 		errs = append(errs, fmt.Errorf("--cert-mode %q: want %s", cfg.certMode, certModeNames()))
@@ -174,6 +187,10 @@ func serve(ctx context.Context, cfg *serveConfig, log logr.Logger, hooks serveHo
 	if err != nil {
 		return err
 	}
+	crdGate, err := startCRDCheck(bg, cfg, kube, log.WithName("crd-check"))
+	if err != nil {
+		return err
+	}
 	routes, err := webhookRoutes(bg, cfg, kube, reg, log)
 	if err != nil {
 		return err
@@ -196,7 +213,7 @@ func serve(ctx context.Context, cfg *serveConfig, log logr.Logger, hooks serveHo
 		webhookLn.Close()
 		return fmt.Errorf("metrics listener (--metrics-addr): %w", err)
 	}
-	state := &serveState{provider: provider}
+	state := &serveState{provider: provider, crd: crdGate}
 	webhookSrv := newWebhookServer(cfg, mux, provider, log)
 	metricsSrv := newMetricsServer(reg, state)
 

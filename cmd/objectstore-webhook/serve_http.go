@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 
@@ -38,6 +39,7 @@ var tls12Suites = []uint16{
 // serveState is what /readyz reads.
 type serveState struct {
 	provider certs.Provider
+	crd      *crdcheck.Gate // nil when no CRD is checked
 	serving  atomic.Bool
 	draining atomic.Bool
 }
@@ -51,6 +53,8 @@ func (s *serveState) notReady() string {
 		return "not listening yet"
 	case !s.provider.Ready():
 		return "no serving certificate yet"
+	case s.crd != nil && s.crd.NotReady() != "":
+		return s.crd.NotReady()
 	}
 	return ""
 }

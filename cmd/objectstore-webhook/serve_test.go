@@ -19,7 +19,9 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
@@ -350,6 +352,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		"unknown flag":      {[]string{"--fast"}, "flag provided but not defined"},
 		"port out of range": {[]string{"--port=70000"}, "not a TCP port"},
 		"unknown webhook":   {[]string{"--webhooks=objectstores,secrets"}, `unknown webhook "secrets"`},
+		"crd check":         {[]string{"--crd-check=maybe"}, "--crd-check: \"maybe\": want fail, warn or off"},
+		"crd interval":      {[]string{"--crd-check-interval=0s"}, "--crd-check-interval must be positive"},
 	} {
 		var stderr bytes.Buffer
 		if code := runServe(tc.args, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.says) {
@@ -376,5 +380,39 @@ func TestServeFailsFastWithoutAnAPIServer(t *testing.T) {
 			!strings.Contains(stderr.String(), "--webhooks=objectstores --secret-checks=off --cert-mode=files") {
 			t.Errorf("%v: exit %d, stderr %s", c.args, code, stderr.String())
 		}
+	}
+}
+
+// The manifests rely on serve's default --port (they pass none), so the two must agree.
+func TestDefaultPortIsTheManifestsContainerPort(t *testing.T) {
+	cfg, err := parseServeFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "..", "manifests", "base", "deployment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d appsv1.Deployment
+	if err := yaml.UnmarshalStrict(data, &d); err != nil {
+		t.Fatal(err)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	for _, a := range c.Args {
+		if strings.HasPrefix(a, "--port") {
+			t.Errorf("the Deployment passes %s; this test assumes serve's default", a)
+		}
+	}
+	var port int32
+	for _, p := range c.Ports {
+		if p.Name == "webhook" {
+			port = p.ContainerPort
+		}
+	}
+	if int(port) != cfg.port {
+		t.Errorf("the Deployment's container port \"webhook\" is %d, serve's default --port %d", port, cfg.port)
+	}
+	if cfg.port != 10250 {
+		t.Errorf("default --port %d, want 10250 (reachable from a GKE private cluster's control plane)", cfg.port)
 	}
 }

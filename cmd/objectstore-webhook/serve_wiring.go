@@ -22,6 +22,8 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
+	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
+	"github.com/objectstore-webhook/objectstore-webhook/manifests/crd"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/version"
@@ -87,6 +89,37 @@ func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg
 		routes = append(routes, admission.Route{Path: "/mutate/pods", Type: admission.Mutating, Resource: corev1.SchemeGroupVersion.WithResource("pods"), Handler: mut.mutatePods})
 	}
 	return routes, nil
+}
+
+// startCRDCheck compares the installed ObjectStore CRD with ours in the background (see crdcheck.Gate):
+// beside the Barman Cloud Plugin the CRD is the plugin's, and one that lacks fields we validate would
+// have them pruned from every ObjectStore before a review reaches us. Readiness, not an exit: a rollout
+// beside a too-old CRD stalls with the old replicas serving and /readyz naming the fields, and the
+// webhook becomes ready by itself once the CRD is upgraded. Without an API server (a local
+// --webhooks=objectstores --secret-checks=off --cert-mode=files run) there is nothing to check.
+func startCRDCheck(ctx context.Context, cfg *serveConfig, kube *kubeClients, log logr.Logger) (*crdcheck.Gate, error) {
+	if cfg.crdCheck == crdcheck.Off {
+		return nil, nil
+	}
+	if kube == nil {
+		log.Info("no API server in use: the installed ObjectStore CRD is not checked")
+		return nil, nil
+	}
+	name := barmanv1.Resource.GroupResource().String()
+	g, err := crdcheck.NewGate(crdcheck.GateOptions{
+		Mode: cfg.crdCheck, Name: name, Version: barmanv1.Resource.Version, Ours: crd.ObjectStores,
+		Interval: cfg.crdInterval, Log: log,
+		// One GET by name: the only access to CRDs the RBAC grants.
+		Get: func(ctx context.Context) ([]byte, error) {
+			return kube.clientset.Discovery().RESTClient().Get().
+				AbsPath("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", name).Timeout(10 * time.Second).DoRaw(ctx)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	go g.Run(ctx)
+	return g, nil
 }
 
 // certMode is one way of getting the serving certificate. start returns a provider whose background work

@@ -195,11 +195,5 @@ func (in *instance) waitReady(t *testing.T) {
 
 func kubectl(t *testing.T, stdin []byte, args ...string) localcluster.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	res, err := cluster.KubectlWithInput(ctx, stdin, args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\nstderr: %s", strings.Join(args, " "), err, res.Stderr)
-	}
-	return res
+	return cluster.MustKubectl(t, stdin, args...)
 }

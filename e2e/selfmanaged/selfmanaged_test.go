@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,13 +39,7 @@ func TestManifestsServerDryRun(t *testing.T) {
 		}
 	}
 
-	crds := filepath.Join(root, "e2e", "testdata", "cert-manager", "crds.yaml")
-	if res := kubectl(t, nil, "apply", "-f", crds); res.ExitCode != 0 {
-		t.Fatalf("installing the cert-manager CRD fixtures exited %d: %s", res.ExitCode, res.Stderr)
-	}
-	if res := kubectl(t, nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds); res.ExitCode != 0 {
-		t.Fatalf("cert-manager CRD fixtures not established: %s", res.Stderr)
-	}
+	installCertManagerCRDs(t)
 	res = kubectl(t, dryRunInput(t, "cert-manager"), "apply", "--dry-run=server", "-f", "-")
 	if res.ExitCode != 0 {
 		t.Fatalf("dry-run of manifests/cert-manager exited %d: %s", res.ExitCode, res.Stderr)
@@ -89,16 +84,23 @@ func TestMonitoringServerDryRun(t *testing.T) {
 	}
 }
 
-// dryRunInput renders an overlay with its webhook configurations renamed. The live ones were pointed at
-// 127.0.0.1 with `url:` by the harness, and a client-side apply merges the manifest's `service:` next to
-// that url, which the API server rightly refuses; under another name they are checked as a fresh install.
+// dryRunInput renders an overlay with its webhook configurations renamed (see renameWebhookConfigs).
 func dryRunInput(t *testing.T, overlay string) []byte {
 	t.Helper()
 	res := kubectl(t, nil, "kustomize", filepath.Join(root, "manifests", overlay))
 	if res.ExitCode != 0 {
 		t.Fatalf("kubectl kustomize manifests/%s exited %d: %s", overlay, res.ExitCode, res.Stderr)
 	}
-	docs := strings.Split(res.Stdout, "\n---\n")
+	return renameWebhookConfigs(t, "manifests/"+overlay, res.Stdout)
+}
+
+// renameWebhookConfigs renames the webhook configurations of a rendered install. The live ones were
+// pointed at 127.0.0.1 with `url:` by the harness, and a client-side apply merges the manifest's `service:`
+// next to that url, which the API server rightly refuses; under another name they are checked as a fresh
+// install.
+func renameWebhookConfigs(t *testing.T, what, rendered string) []byte {
+	t.Helper()
+	docs := strings.Split(rendered, "\n---\n")
 	renamed := 0
 	for i, d := range docs {
 		if strings.Contains(d, "\nkind: ValidatingWebhookConfiguration\n") || strings.Contains(d, "\nkind: MutatingWebhookConfiguration\n") {
@@ -107,9 +109,55 @@ func dryRunInput(t *testing.T, overlay string) []byte {
 		}
 	}
 	if renamed != 2 {
-		t.Fatalf("manifests/%s renders %d webhook configurations, want 2", overlay, renamed)
+		t.Fatalf("%s renders %d webhook configurations, want 2", what, renamed)
 	}
 	return []byte(strings.Join(docs, "\n---\n"))
+}
+
+// installCertManagerCRDs installs the cert-manager CRD fixtures (idempotent: each test that needs them
+// calls it, so none depends on another's order).
+func installCertManagerCRDs(t *testing.T) {
+	t.Helper()
+	crds := filepath.Join(root, "e2e", "testdata", "cert-manager", "crds.yaml")
+	if res := kubectl(t, nil, "apply", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("installing the cert-manager CRD fixtures exited %d: %s", res.ExitCode, res.Stderr)
+	}
+	if res := kubectl(t, nil, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds); res.ExitCode != 0 {
+		t.Fatalf("cert-manager CRD fixtures not established: %s", res.Stderr)
+	}
+}
+
+// TestChartServerDryRun has the API server check what the Helm chart renders, as `helm template |
+// kubectl apply -f -` sends it, for the default values and for cert-manager mode (against cert-manager's
+// CRDs), with strict field validation.
+func TestChartServerDryRun(t *testing.T) {
+	helm := os.Getenv("HELM")
+	if helm == "" {
+		t.Fatal("HELM is not set: run through make (hack/tools/tools.mk exports it), or hack/tools/install.sh helm")
+	}
+	installCertManagerCRDs(t)
+	for _, c := range []struct {
+		mode string
+		want []string
+	}{
+		{"self-managed", []string{"deployment.apps/objectstore-webhook", "role.rbac.authorization.k8s.io/objectstore-webhook-certs", "customresourcedefinition.apiextensions.k8s.io/objectstores.barmancloud.cnpg.io", "mutatingwebhookconfiguration.admissionregistration.k8s.io/objectstore-webhook-dry-run created"}},
+		{"cert-manager", []string{"certificate.cert-manager.io/objectstore-webhook-serving", "issuer.cert-manager.io/objectstore-webhook-ca", "validatingwebhookconfiguration.admissionregistration.k8s.io/objectstore-webhook-dry-run created"}},
+	} {
+		out, err := exec.Command(helm, "template", "objectstore-webhook", filepath.Join(root, "charts", "objectstore-webhook"),
+			"--namespace", webhookNS, "--set", "certs.mode="+c.mode).Output()
+		if err != nil {
+			t.Fatalf("helm template (certs.mode=%s): %v", c.mode, err)
+		}
+		res := kubectl(t, renameWebhookConfigs(t, "the chart", string(out)), "apply", "--dry-run=server", "--validate=strict", "-f", "-")
+		if res.ExitCode != 0 {
+			t.Fatalf("dry-run of the chart (certs.mode=%s) exited %d: %s", c.mode, res.ExitCode, res.Stderr)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(res.Stdout, want) {
+				t.Errorf("dry-run of the chart (certs.mode=%s) did not cover %s:\n%s", c.mode, want, res.Stdout)
+			}
+		}
+	}
 }
 
 // TestServedThroughTheAPIServer: started with nothing but the shipped RBAC, the webhook creates its Secret,

@@ -14,6 +14,7 @@
 #   make tools           everything
 #   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS) + bin/k8s/kubectl
 #   make controller-gen  bin/controller-gen
+#   make helm            bin/helm (the chart's tests)
 #   make test-services   bin/minio, bin/fake-gcs-server, bin/azurite, Debian PostgreSQL
 #   eval "$(make -s tools-env)"   exports the variables below into a shell
 
@@ -29,6 +30,8 @@ ETCD ?= $(KUBEBUILDER_ASSETS)/etcd
 # The tests' kubectl: the same release as kube-apiserver, whatever the PATH has.
 KUBECTL ?= $(KUBEBUILDER_ASSETS)/kubectl
 CONTROLLER_GEN ?= $(TOOLS_BIN)/controller-gen
+# The chart's tests: helm lint, helm template (compared with kustomize), e2e server dry-runs.
+HELM ?= $(TOOLS_BIN)/helm
 MINIO ?= $(TOOLS_BIN)/minio
 FAKE_GCS_SERVER ?= $(TOOLS_BIN)/fake-gcs-server
 AZURITE ?= $(TOOLS_BIN)/azurite/node_modules/.bin/azurite-blob
@@ -39,9 +42,9 @@ PROMETHEUS_OPERATOR_CRDS ?= $(TOOLS_BIN)/crds/prometheus-operator
 # only there after `make test-services`.
 PG_BINDIR ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
 
-export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PROMETHEUS_OPERATOR_CRDS PG_BINDIR
+export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL HELM CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PROMETHEUS_OPERATOR_CRDS PG_BINDIR
 
-.PHONY: tools controlplane controller-gen test-services tools-env
+.PHONY: tools controlplane controller-gen helm test-services tools-env
 
 tools:
 	$(TOOLS_INSTALL) all
@@ -52,6 +55,9 @@ controlplane:
 controller-gen:
 	$(TOOLS_INSTALL) controller-gen
 
+helm:
+	$(TOOLS_INSTALL) helm
+
 test-services:
 	$(TOOLS_INSTALL) test-services
 
@@ -60,6 +66,7 @@ tools-env:
 	@echo "export KUBE_APISERVER='$(KUBE_APISERVER)'"
 	@echo "export ETCD='$(ETCD)'"
 	@echo "export KUBECTL='$(KUBECTL)'"
+	@echo "export HELM='$(HELM)'"
 	@echo "export CONTROLLER_GEN='$(CONTROLLER_GEN)'"
 	@echo "export MINIO='$(MINIO)'"
 	@echo "export FAKE_GCS_SERVER='$(FAKE_GCS_SERVER)'"
