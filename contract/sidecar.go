@@ -31,6 +31,7 @@ var (
 	PartialInterval = Setting{"partial-interval", "WAL_ARCHIVER_PARTIAL_INTERVAL", "how often the segment being written is uploaded as .partial (the RPO)"}
 	ListenAddress   = Setting{"listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz"}
 	LogLevel        = Setting{"log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace"}
+	MaxWALHold      = Setting{"max-wal-hold", "WAL_ARCHIVER_MAX_WAL_HOLD", "most WAL the slot keeps for segments the store has not taken (e.g. 8Gi); past it the oldest are given up, a gap in the archive; empty or 0: no bound"}
 )
 
 // Standard variables the pod webhook sets for the SDKs and for libpq-compatible connection settings.
@@ -123,5 +124,5 @@ const (
 func Settings() []Setting {
 	return []Setting{DestinationPath, ServerName, Provider, EndpointURL, EndpointCAFile, Compression,
 		Encryption, Tags, HistoryTags, S3IAMRole, AzureCredential, SlotName, SpoolDir, PartialInterval,
-		ListenAddress, LogLevel}
+		ListenAddress, LogLevel, MaxWALHold}
 }

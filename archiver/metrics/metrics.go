@@ -39,6 +39,7 @@ type Metrics struct {
 	SlotRetainedBytes prometheus.Gauge
 	QueuedFiles       prometheus.Gauge
 	SpooledSegments   prometheus.Counter
+	GapSegments       prometheus.Counter
 	BufferBytes       prometheus.Gauge
 	Primary           prometheus.Gauge
 	Timeline          prometheus.Gauge
@@ -75,6 +76,8 @@ func New() *Metrics {
 			Help: "Files waiting for upload or being uploaded, in memory or in the local spool."})).(prometheus.Gauge),
 		SpooledSegments: f(prometheus.NewCounter(prometheus.CounterOpts{Name: "wal_archiver_spooled_segments_total",
 			Help: "Segments written to the local spool on disk because the memory budget was spent (the store is behind or down)."})).(prometheus.Counter),
+		GapSegments: f(prometheus.NewCounter(prometheus.CounterOpts{Name: "wal_archiver_gap_segments_total",
+			Help: "Segments given up without being stored because the slot would have held more than --max-wal-hold: a gap in the archive."})).(prometheus.Counter),
 		BufferBytes: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_buffer_bytes",
 			Help: "Memory held by segment buffers, at most --memory-budget."})).(prometheus.Gauge),
 		Primary: f(prometheus.NewGauge(prometheus.GaugeOpts{Name: "wal_archiver_streaming",

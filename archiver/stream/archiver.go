@@ -34,6 +34,10 @@ type Config struct {
 	// received, waiting and being uploaded). While the store keeps up, WAL goes through memory only;
 	// beyond the budget, through the spool on disk. 0 sends every segment through the spool.
 	MemoryBudget uint64
+	// MaxWALHold bounds the WAL the slot keeps for segments the store has not taken (like pgBackRest's
+	// archive-push-queue-max): past it the oldest of them are given up, which is a gap in the archive,
+	// so that PostgreSQL can recycle them instead of filling its volume. 0: no bound, never a gap.
+	MaxWALHold uint64
 	// PollInterval is how often a standby is asked whether it was promoted, and the wait between reconnects.
 	PollInterval time.Duration
 	// ShutdownTimeout bounds the final .partial upload and the draining of the upload queue on SIGTERM.
@@ -70,6 +74,8 @@ type Archiver struct {
 	hasOpen    bool   // a.open != nil, readable under mu
 	openStart  uint64 // a.open.start, readable under mu
 	writtenEnd uint64 // a.written, readable under mu
+
+	gap gapLog
 }
 
 // New checks the configuration.
@@ -225,6 +231,9 @@ func (a *Archiver) collect(results <-chan Result) {
 			delete(a.pending, r.File)
 			a.mu.Unlock()
 			a.updateLag()
+			if r.Name.Kind == layout.Segment {
+				a.stored()
+			}
 		case errors.Is(r.Err, ErrConflict):
 			a.noteConflict(r.Name)
 		}

@@ -64,9 +64,13 @@ func (a *Archiver) write(tli uint32, lsn uint64, data []byte) error {
 
 // openSegment starts receiving a segment: in memory when a buffer is free or frees up within a status
 // interval (the uploads keep up, and waiting is back-pressure on the server), else in the spool (the store
-// is behind or down, and the receiver must go on).
+// is behind or down, and the receiver must go on; when it is down, at once).
 func (a *Archiver) openSegment(n layout.Name) (*openSegment, error) {
-	if buf := a.up.bufs.get(a.segSize, a.cfg.StatusInterval); buf != nil {
+	wait := a.cfg.StatusInterval
+	if a.up.Failing() {
+		wait = 0 // no upload will free a buffer soon: holding the walsender back only slows the spool
+	}
+	if buf := a.up.bufs.get(a.segSize, wait); buf != nil {
 		return &openSegment{name: n, start: n.SegNo(a.segSize) * a.segSize, mem: buf}, nil
 	}
 	a.cfg.Metrics.SpooledSegments.Inc()
@@ -164,6 +168,7 @@ func (a *Archiver) sendStatus(conn *pgconn.PgConn) error {
 // and never recycles one the store refused. It never goes backwards.
 func (a *Archiver) sendStatusOnly(conn *pgconn.PgConn) error {
 	a.mu.Lock()
+	given := a.overHold()
 	confirm := a.flushed
 	if low, ok := a.lowestPending(); ok && low < confirm {
 		confirm = low
@@ -175,6 +180,7 @@ func (a *Archiver) sendStatusOnly(conn *pgconn.PgConn) error {
 	a.confirmed = confirm
 	serverEnd := a.serverEnd
 	a.mu.Unlock()
+	a.giveUp(given, serverEnd)
 	if confirm == 0 {
 		return nil
 	}

@@ -87,6 +87,10 @@ func (a *Archiver) session(ctx context.Context) error {
 			tli, start = layout.TimelineOf(sp-1, history, current), sp-sp%segSize
 		}
 	}
+	if a.cfg.MaxWALHold != 0 && a.cfg.MaxWALHold < minHoldSegments*segSize {
+		a.cfg.Log.Info("--max-wal-hold is below the smallest bound honoured; using that instead", "maxWALHold", a.cfg.MaxWALHold,
+			"using", minHoldSegments*segSize, "segments", minHoldSegments)
+	}
 	a.cfg.Log.Info("streaming", "slot", a.cfg.Slot, "slotCreated", created, "timeline", tli, "start", layout.FormatLSN(start),
 		"serverTimeline", current, "segmentSize", segSize)
 	for {

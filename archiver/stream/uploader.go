@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -65,7 +66,11 @@ type Uploader struct {
 	// sums are the sha256 of files hashed while they were received (SubmitSum, SubmitMemory).
 	sums map[string]string
 	// mem holds the segments queued from memory (SubmitMemory) until a worker takes them.
-	mem     map[string][]byte
+	mem map[string][]byte
+	// abandoned are uploads in flight that Abandon gave up; their worker stops at its next attempt.
+	abandoned map[string]bool
+	// failing is set while the latest upload attempt failed: waiting for a buffer is then no use.
+	failing atomic.Bool
 	results chan<- Result
 }
 
@@ -79,7 +84,7 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 		cfg.MaxBackoff = 5 * time.Second
 	}
 	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]bool{},
-		sums: map[string]string{}, mem: map[string][]byte{}, results: results}
+		sums: map[string]string{}, mem: map[string][]byte{}, abandoned: map[string]bool{}, results: results}
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()
@@ -146,6 +151,56 @@ func (u *Uploader) forgetSum(file string) {
 	delete(u.sums, file)
 }
 
+// Abandon gives up the named files: queued ones leave the queue, ones in flight stop at their next
+// attempt, and their spool files and memory buffers are freed. A file already stored stays stored.
+func (u *Uploader) Abandon(files []string) {
+	u.mu.Lock()
+	drop := map[string]bool{}
+	for _, f := range files {
+		if u.known[f] {
+			drop[f] = true
+		}
+	}
+	kept := u.queue[:0]
+	var bufs [][]byte
+	for _, f := range u.queue {
+		if !drop[f] {
+			kept = append(kept, f)
+			continue
+		}
+		delete(drop, f)
+		delete(u.known, f)
+		delete(u.sums, f)
+		if b := u.mem[f]; b != nil {
+			bufs = append(bufs, b)
+			delete(u.mem, f)
+		}
+	}
+	u.queue = kept
+	for f := range drop {
+		u.abandoned[f] = true // in flight
+	}
+	u.cfg.Metrics.QueuedFiles.Set(float64(len(u.known)))
+	u.mu.Unlock()
+	for _, b := range bufs {
+		u.bufs.put(b)
+	}
+	for _, f := range files {
+		if err := u.spool.Remove(f); err != nil {
+			u.cfg.Log.Error(err, "could not remove a given-up spool file", "file", f)
+		}
+	}
+}
+
+func (u *Uploader) isAbandoned(file string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.abandoned[file]
+}
+
+// Failing reports whether the latest upload attempt failed (the store is down or refusing).
+func (u *Uploader) Failing() bool { return u.failing.Load() }
+
 // Idle reports whether nothing is queued or in flight.
 func (u *Uploader) Idle() bool {
 	u.mu.Lock()
@@ -175,6 +230,7 @@ func (u *Uploader) worker(ctx context.Context) {
 		u.mu.Lock()
 		delete(u.known, file)
 		delete(u.sums, file)
+		delete(u.abandoned, file)
 		u.cfg.Metrics.QueuedFiles.Set(float64(len(u.known)))
 		u.mu.Unlock()
 		select {
@@ -199,6 +255,7 @@ func (u *Uploader) archive(ctx context.Context, file string, mem []byte) Result 
 	began := time.Now()
 	for attempt := 0; ; attempt++ {
 		err := u.attempt(ctx, file, n, res.Key, mem)
+		u.failing.Store(err != nil && !errors.Is(err, ErrConflict))
 		if err == nil {
 			break
 		}
@@ -217,6 +274,10 @@ func (u *Uploader) archive(ctx context.Context, file string, mem []byte) Result 
 		}
 		if ctx.Err() != nil {
 			res.Err = ctx.Err()
+			return res
+		}
+		if u.isAbandoned(file) {
+			res.Err = errGivenUp
 			return res
 		}
 		// Retries hash the file again: a recorded sum that no longer matches the file (a damaged disk)

@@ -77,13 +77,19 @@ func runStream(args []string, stderr io.Writer) int {
 	if err != nil || partial < 0 {
 		return fail(fmt.Errorf("--%s: %q is not a duration such as 60s", contract.PartialInterval.Flag, s.get(contract.PartialInterval, "")))
 	}
+	var maxHold byteSize
+	if v := s.get(contract.MaxWALHold, ""); v != "" {
+		if err := maxHold.Set(v); err != nil {
+			return fail(fmt.Errorf("--%s (%s): %w", contract.MaxWALHold.Flag, contract.MaxWALHold.Env, err))
+		}
+	}
 	m := metrics.New()
 	a, err := stream.New(stream.Config{
 		Conn: conn, Slot: s.get(contract.SlotName, contract.DefaultSlotName), SpoolDir: s.get(contract.SpoolDir, contract.DefaultSpoolDir),
 		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tags, HistoryTags: historyTags,
 			MaxParallel: *maxParallel},
 		PartialInterval: partial, StatusInterval: *statusInterval, PollInterval: *pollInterval,
-		ShutdownTimeout: *shutdownTimeout, MemoryBudget: uint64(memoryBudget), Metrics: m, Log: log,
+		ShutdownTimeout: *shutdownTimeout, MemoryBudget: uint64(memoryBudget), MaxWALHold: uint64(maxHold), Metrics: m, Log: log,
 	})
 	if err != nil {
 		return fail(err)
