@@ -60,6 +60,10 @@ type Store interface {
 	Stat(ctx context.Context, key string) (Object, error)
 	// Get opens the object for reading, or ErrNotFound.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// GetRange opens length bytes of the object starting at offset (length -1: to its end), or
+	// ErrNotFound; a restore reads one large base-backup tar over several connections with it. The range
+	// must lie inside the object and length must not be 0.
+	GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// List returns the objects whose keys start with prefix, in lexical order.
 	List(ctx context.Context, prefix string) ([]Object, error)
 	// Delete removes the object; deleting a missing object is not an error. Used by `check` to clean up

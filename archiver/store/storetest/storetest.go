@@ -53,6 +53,7 @@ func Run(t *testing.T, tgt Target) {
 	run("EmptyObject", testEmpty)
 	run("ListLexicalAcrossPages", func(t *testing.T, s store.Store, prefix string) { testList(t, s, prefix, tgt.ListPageSize) })
 	run("DeleteIsIdempotent", testDelete)
+	run("GetRange", testGetRange)
 	t.Run("MissingBucket", func(t *testing.T) { testMissingBucket(t, tgt.MissingBucket, tgt.MissingBucketName) })
 	if tgt.BadCredentials != nil {
 		t.Run("BadCredentials", func(t *testing.T) { testBadCredentials(t, tgt.BadCredentials) })
