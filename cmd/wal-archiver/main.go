@@ -16,6 +16,7 @@ Usage:
   wal-archiver stream [flags]                 archive WAL over a physical replication slot
   wal-archiver restore [flags] WALNAME DEST   restore_command = 'wal-archiver restore %f %p'
   wal-archiver check [flags]                  check the store is reachable and writable
+  wal-archiver retention [--dry-run] [flags]  apply the retention policy to base backups and WAL
   wal-archiver version                        print the version
 
 Every setting is a flag or its environment variable (the flag wins); run 'wal-archiver COMMAND -h'.
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRestore(args[1:], stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "retention":
+		return runRetention(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "wal-archiver", version.String())
 		return 0
