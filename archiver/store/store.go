@@ -66,6 +66,12 @@ type Store interface {
 	GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// List returns the objects whose keys start with prefix, in lexical order.
 	List(ctx context.Context, prefix string) ([]Object, error)
+	// CreateParallel is Create for a large body of unknown size (a base backup's tar): it reads body in
+	// parts and sends up to jobs of them at once (S3 multipart, Azure staged blocks, GCS composed parts),
+	// so the service, not one connection, sets the pace. Like Create it never replaces an object
+	// (ErrExists); on an error, or when ctx ends, the object does not exist and no part is left behind
+	// that the service keeps (best effort). It returns the bytes stored.
+	CreateParallel(ctx context.Context, key string, body io.Reader, opts PutOptions, jobs int) (int64, error)
 	// Delete removes the object; deleting a missing object is not an error. Used by `check` to clean up
 	// its probe and to remove a .partial once the full segment is archived.
 	Delete(ctx context.Context, key string) error
