@@ -138,14 +138,9 @@ func (i *Info) set(key, value string) error {
 	case "size":
 		return integer(&i.Size)
 	case "snapshots_info":
-		if !none {
-			v, err := parseLiteral(value)
-			if err != nil {
-				return err
-			}
-			if _, ok := v.(Dict); !ok {
-				return fmt.Errorf("expected a dict literal, found %s", typeName(v))
-			}
+		var checked Dict // kept as written; only checked to be a dict
+		if err := literalDict(value, none, &checked); err != nil {
+			return err
 		}
 		return text(&i.SnapshotsInfo)
 	case "status":
@@ -216,12 +211,16 @@ func ParseTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func literalString(value string, none bool, dst *string) error {
+// literal is the Python literal of a value; nil for None.
+func literal(value string, none bool) (any, error) {
 	if none {
-		*dst = ""
-		return nil
+		return nil, nil
 	}
-	v, err := parseLiteral(value)
+	return parseLiteral(value)
+}
+
+func literalString(value string, none bool, dst *string) error {
+	v, err := literal(value, none)
 	if err != nil {
 		return err
 	}
@@ -234,11 +233,7 @@ func literalString(value string, none bool, dst *string) error {
 }
 
 func literalDict(value string, none bool, dst *Dict) error {
-	if none {
-		*dst = nil
-		return nil
-	}
-	v, err := parseLiteral(value)
+	v, err := literal(value, none)
 	if err != nil {
 		return err
 	}
@@ -250,16 +245,18 @@ func literalDict(value string, none bool, dst *Dict) error {
 	return nil
 }
 
+// literalItems is a list (or tuple) literal's items; none for None.
+func literalItems(value string, none bool) ([]any, error) {
+	v, err := literal(value, none)
+	if err != nil {
+		return nil, err
+	}
+	return sequenceOf(v)
+}
+
 func literalStrings(value string, none bool, dst *[]string) error {
 	*dst = nil
-	if none {
-		return nil
-	}
-	v, err := parseLiteral(value)
-	if err != nil {
-		return err
-	}
-	items, err := sequenceOf(v)
+	items, err := literalItems(value, none)
 	if err != nil {
 		return err
 	}
@@ -275,14 +272,7 @@ func literalStrings(value string, none bool, dst *[]string) error {
 
 func literalTablespaces(value string, none bool, dst *[]Tablespace) error {
 	*dst = nil
-	if none {
-		return nil
-	}
-	v, err := parseLiteral(value)
-	if err != nil {
-		return err
-	}
-	items, err := sequenceOf(v)
+	items, err := literalItems(value, none)
 	if err != nil {
 		return err
 	}

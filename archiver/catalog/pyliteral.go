@@ -69,21 +69,11 @@ func pyRepr(b *strings.Builder, v any) {
 		b.WriteByte('}')
 	case List:
 		b.WriteByte('[')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			pyRepr(b, e)
-		}
+		pyItems(b, v)
 		b.WriteByte(']')
 	case Tuple:
 		b.WriteByte('(')
-		for i, e := range v {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			pyRepr(b, e)
-		}
+		pyItems(b, v)
 		if len(v) == 1 {
 			b.WriteByte(',')
 		}
@@ -92,6 +82,15 @@ func pyRepr(b *strings.Builder, v any) {
 		// Only the types above are ever built by this package or its callers; anything else is a
 		// programming error, written as None rather than as a line barman cannot load.
 		b.WriteString("None")
+	}
+}
+
+func pyItems(b *strings.Builder, items []any) {
+	for i, e := range items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		pyRepr(b, e)
 	}
 }
 
