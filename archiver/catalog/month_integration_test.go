@@ -301,3 +301,61 @@ func TestRetentionMonthAgreesWithBarman(t *testing.T) {
 		t.Errorf("barman-cloud-backup-list lists %v, want %v", ids, wantIDs)
 	}
 }
+
+// TestRetentionScenariosAgreeWithBarman runs barman-cloud-backup-delete --dry-run and our plan on variants
+// of the month that exercise the rest of barman's rules: keep annotations (full and standalone), a FAILED
+// backup on the old timeline (whose timeline then protects its WAL), no backup inside the window, other
+// window lengths.
+func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
+	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+	m.CreateBucket(t, monthBucket)
+	st, err := s3store.New(context.Background(), s3store.Config{Bucket: monthBucket, Endpoint: m.URL,
+		Credentials: &s3store.Credentials{AccessKeyID: m.AccessKey, SecretAccessKey: m.SecretKey}, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	base := newMonth(now)
+	failedTL1 := base
+	failedTL1.failed = monthBackup(now.Add(-day(20)-12*time.Hour), 1, uint64(10*4+3), StatusFailed)
+	old := base
+	old.backups = base.backups[:21] // d = 30 ... 10: every backup ended before a 7-day window
+	for _, sc := range []struct {
+		name   string
+		mo     month
+		keep   map[int]string // index into mo.backups → annotation content
+		policy Policy
+	}{
+		{"keeps", base, map[int]string{5: KeepFull, 10: KeepStandalone}, Policy{7, 'd'}},
+		{"standalones", base, map[int]string{2: KeepStandalone, 6: KeepStandalone}, Policy{7, 'd'}},
+		{"failedtl1", failedTL1, nil, Policy{7, 'd'}},
+		{"allold", old, nil, Policy{7, 'd'}},
+		{"twoweeks", base, nil, Policy{2, 'w'}},
+		{"threeweeks", base, nil, Policy{3, 'w'}},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			l, _ := layout.New("sc", sc.name)
+			sc.mo.write(t, st, l)
+			for i, content := range sc.keep {
+				body := []byte(content)
+				key := l.BackupPrefix(sc.mo.backups[i].ID) + "annotations/keep"
+				if err := st.Create(context.Background(), key, bytes.NewReader(body), int64(len(body)), store.PutOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rel := "sc/" + sc.name + "/"
+			theirs := barmanDryRun(t, runBarman(t, m, "barman-cloud-backup-delete", "--retention-policy", sc.policy.String(),
+				"--dry-run", "s3://"+monthBucket+"/sc", sc.name), rel)
+			run, err := ApplyRetention(context.Background(), st, l, sc.policy, time.Now(), RunOptions{DryRun: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := planKeys(run.Plan, rel)
+			if !slices.Equal(ours, theirs) {
+				t.Fatalf("plans differ:\nours   (%d) %v\nbarman (%d) %v", len(ours), ours, len(theirs), theirs)
+			}
+			backups, wal := run.Plan.Counts()
+			t.Logf("%s: both delete %d backups and %d WAL objects", sc.name, backups, wal)
+		})
+	}
+}
