@@ -132,15 +132,21 @@ func (r *retention) Once(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// Loop runs Once at start and every interval while primary says this instance is the primary, until ctx
-// ends. Errors are logged and counted; the next run retries (the upstream plugin retries after 5 minutes,
-// we keep the interval, which is at least a minute).
+// retentionPoll is how often Loop looks whether this instance is the primary, so that a new primary
+// applies retention soon after a failover instead of an interval later.
+const retentionPoll = 15 * time.Second
+
+// Loop runs Once as soon as this instance is the primary and then every interval while it is, until ctx
+// ends. Errors are logged and counted; the next interval retries (the upstream plugin retries after 5
+// minutes, we keep the interval, which is at least a minute).
 func (r *retention) Loop(ctx context.Context, primary func() bool) {
-	t := time.NewTicker(r.interval)
+	t := time.NewTicker(min(retentionPoll, r.interval))
 	defer t.Stop()
+	var last time.Time
 	for {
-		if primary() {
-			if err := r.Once(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		if now := time.Now(); primary() && (last.IsZero() || now.Sub(last) >= r.interval) {
+			last = now
+			if err := r.Once(ctx, now); err != nil && ctx.Err() == nil {
 				r.log.Error(err, "retention failed; retrying at the next interval", "interval", r.interval.String())
 			}
 		}

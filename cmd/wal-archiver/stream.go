@@ -88,6 +88,11 @@ func runStream(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	ret, err := newRetention(s, st, lay, m, log)
+	if err != nil {
+		return fail(err)
+	}
+	go ret.Loop(ctx, func() bool { return m.Health.State() == metrics.StateStreaming })
 	listen := s.get(contract.ListenAddress, contract.DefaultListenAddress)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
