@@ -49,6 +49,7 @@ type Metrics struct {
 	Timeline          prometheus.Gauge
 	Health            *Health
 	Catalog           *Catalog
+	Backup            *Backup
 }
 
 // New registers the collectors on a fresh registry, with the process and Go collectors.
@@ -93,6 +94,7 @@ func New() *Metrics {
 		m.Failures.WithLabelValues(r)
 	}
 	m.Catalog = newCatalog(r)
+	m.Backup = newBackup(r)
 	return m
 }
 

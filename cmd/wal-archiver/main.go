@@ -16,6 +16,7 @@ Usage:
   wal-archiver stream [flags]                 archive WAL over a physical replication slot
   wal-archiver restore [flags] WALNAME DEST   restore_command = 'wal-archiver restore %f %p'
   wal-archiver check [flags]                  check the store is reachable and writable
+  wal-archiver backup [flags]                 take a base backup now (BASE_BACKUP) and print its ID
   wal-archiver retention [--dry-run] [flags]  apply the retention policy to base backups and WAL
   wal-archiver version                        print the version
 
@@ -34,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runStream(args[1:], stderr)
 	case "restore":
 		return runRestore(args[1:], stderr)
+	case "backup":
+		return runBackup(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
 	case "retention":
