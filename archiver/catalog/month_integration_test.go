@@ -17,6 +17,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
@@ -135,13 +136,7 @@ func barmanTool(t *testing.T, name string) string {
 
 func runBarman(t *testing.T, m *testservers.MinIO, tool string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(barmanTool(t, tool), append([]string{"--endpoint-url", m.URL}, args...)...)
-	cmd.Env = barmanEnv(m)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
-	}
-	return string(out)
+	return barmanSide{args: []string{"--endpoint-url", m.URL}, env: barmanEnv(m)}.run(t, tool, args...)
 }
 
 // barmanDryRun collects the keys of every "Skipping deletion of objects [...] due to --dry-run option"
@@ -302,11 +297,26 @@ func TestRetentionMonthAgreesWithBarman(t *testing.T) {
 	}
 }
 
-// TestRetentionScenariosAgreeWithBarman runs barman-cloud-backup-delete --dry-run and our plan on variants
-// of the month that exercise the rest of barman's rules: keep annotations (full and standalone), a FAILED
-// backup on the old timeline (whose timeline then protects its WAL), no backup inside the window, other
-// window lengths.
-func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
+// barmanSide is a store and how barman-cloud reaches the same bucket or container.
+type barmanSide struct {
+	st   store.Store
+	dest string   // destination URL of the path "sc"
+	args []string // provider flags
+	env  []string
+}
+
+func (b barmanSide) run(t *testing.T, tool string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(barmanTool(t, tool), append(slices.Clone(b.args), args...)...)
+	cmd.Env = b.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
+	}
+	return string(out)
+}
+
+func minioSide(t *testing.T) barmanSide {
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
 	m.CreateBucket(t, monthBucket)
 	st, err := s3store.New(context.Background(), s3store.Config{Bucket: monthBucket, Endpoint: m.URL,
@@ -314,6 +324,33 @@ func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return barmanSide{st: st, dest: "s3://" + monthBucket + "/sc", args: []string{"--endpoint-url", m.URL}, env: barmanEnv(m)}
+}
+
+func azuriteSide(t *testing.T) barmanSide {
+	a := testservers.StartAzurite(t)
+	a.CreateContainer(t, monthBucket)
+	st, err := azurestore.New(azurestore.Config{Container: monthBucket, ConnectionString: a.ConnectionString(), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// barman takes an emulator URL as <endpoint>/<account>/<container>/<path> with a connection string.
+	return barmanSide{st: st, dest: a.BlobEndpoint + "/" + monthBucket + "/sc", args: []string{"--cloud-provider", "azure-blob-storage"},
+		env: append(os.Environ(), "AZURE_STORAGE_CONNECTION_STRING="+a.ConnectionString(), "TZ=UTC")}
+}
+
+// TestRetentionScenariosAgreeWithBarman runs barman-cloud-backup-delete --dry-run and our plan on variants
+// of the month, on MinIO and on Azurite, that exercise the rest of barman's rules: keep annotations (full and standalone), a FAILED
+// backup on the old timeline (whose timeline then protects its WAL), no backup inside the window, other
+// window lengths.
+func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
+	for name, side := range map[string]func(*testing.T) barmanSide{"s3": minioSide, "azure": azuriteSide} {
+		t.Run(name, func(t *testing.T) { scenarios(t, side(t)) })
+	}
+}
+
+func scenarios(t *testing.T, side barmanSide) {
+	st := side.st
 	now := time.Now().UTC().Truncate(time.Second)
 	base := newMonth(now)
 	failedTL1 := base
@@ -344,8 +381,8 @@ func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
 				}
 			}
 			rel := "sc/" + sc.name + "/"
-			theirs := barmanDryRun(t, runBarman(t, m, "barman-cloud-backup-delete", "--retention-policy", sc.policy.String(),
-				"--dry-run", "s3://"+monthBucket+"/sc", sc.name), rel)
+			theirs := barmanDryRun(t, side.run(t, "barman-cloud-backup-delete", "--retention-policy", sc.policy.String(),
+				"--dry-run", side.dest, sc.name), rel)
 			run, err := ApplyRetention(context.Background(), st, l, sc.policy, time.Now(), RunOptions{DryRun: true})
 			if err != nil {
 				t.Fatal(err)
