@@ -258,8 +258,8 @@ func TestPlanAndBackupsInProgress(t *testing.T) {
 	if !strings.Contains(strings.Join(p.Lines(), "\n"), "backup "+running.ID+" has no backup.info yet") {
 		t.Errorf("the plan does not say why WAL stays:\n%s", strings.Join(p.Lines(), "\n"))
 	}
-	// Interrupted backups older than the oldest kept one (b) go; the one between b and c stays (it is
-	// younger than b, which a restore may still use... and barman would keep it too).
+	// The interrupted backups are past the grace and older than the oldest kept backup (b): nothing can
+	// restore from them, so their objects go. The running one stays.
 	if len(p.Abandoned) != 2 || p.Abandoned[0].ID != veryOld.ID || p.Abandoned[1].ID != old.ID {
 		t.Errorf("abandoned %+v", p.Abandoned)
 	}
