@@ -173,4 +173,3 @@ func pyFloat(f float64) string {
 		return sign + digits[:decpt] + "." + digits[decpt:]
 	}
 }
-
