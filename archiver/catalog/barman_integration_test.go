@@ -12,15 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
 // barmanPython is the interpreter barman-cloud's tools run with (their #! line), which can import barman.
 func barmanPython(t *testing.T) string {
 	t.Helper()
-	tool, err := exec.LookPath("barman-cloud-backup-list")
-	if err != nil {
-		t.Fatalf("barman-cloud-backup-list is not on PATH (hack/tools/install.sh installs Debian's barman-cli-cloud): %v", err)
-	}
+	tool := testservers.BarmanTool(t, "barman-cloud-backup-list")
 	f, err := os.Open(tool)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -122,23 +121,6 @@ func barmanEnv(m *testservers.MinIO) []string {
 		"AWS_DEFAULT_REGION="+m.Region, "TZ=UTC", "AWS_EC2_METADATA_DISABLED=true")
 }
 
-func barmanTool(t *testing.T, name string) string {
-	t.Helper()
-	if dir := os.Getenv("BARMAN_BINDIR"); dir != "" {
-		return filepath.Join(dir, name)
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (set BARMAN_BINDIR; hack/tools/install.sh barman installs Debian's barman-cli-cloud): %v", name, err)
-	}
-	return p
-}
-
-func runBarman(t *testing.T, m *testservers.MinIO, tool string, args ...string) string {
-	t.Helper()
-	return barmanSide{args: []string{"--endpoint-url", m.URL}, env: barmanEnv(m)}.run(t, tool, args...)
-}
-
 // barmanDryRun collects the keys of every "Skipping deletion of objects [...] due to --dry-run option"
 // line, relative to rel.
 func barmanDryRun(t *testing.T, out, rel string) []string {
@@ -190,13 +172,8 @@ func listRel(t *testing.T, st store.Store, rel string) []string {
 }
 
 func TestRetentionMonthAgreesWithBarman(t *testing.T) {
-	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
-	m.CreateBucket(t, monthBucket)
-	st, err := s3store.New(context.Background(), s3store.Config{Bucket: monthBucket, Endpoint: m.URL,
-		Credentials: &s3store.Credentials{AccessKeyID: m.AccessKey, SecretAccessKey: m.SecretKey}, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	side := minioSide(t, "month")
+	st := side.st
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	mo := newMonth(now)
@@ -205,11 +182,11 @@ func TestRetentionMonthAgreesWithBarman(t *testing.T) {
 	mo.write(t, st, ours)
 	mo.write(t, st, theirs)
 	relOurs, relTheirs := "month/ours/", "month/barman/"
-	dest := "s3://" + monthBucket + "/month"
+	dest := side.dest
 	const policy = "RECOVERY WINDOW OF 7 DAYS"
 
 	// The same plan, dry: barman's printed object lists and ours.
-	barmanPlan := barmanDryRun(t, runBarman(t, m, "barman-cloud-backup-delete", "--retention-policy", policy, "--dry-run", dest, "barman"), relTheirs)
+	barmanPlan := barmanDryRun(t, side.run(t, "barman-cloud-backup-delete", "--retention-policy", policy, "--dry-run", dest, "barman"), relTheirs)
 	dry, err := ApplyRetention(ctx, st, ours, Policy{7, 'd'}, time.Now(), RunOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +201,7 @@ func TestRetentionMonthAgreesWithBarman(t *testing.T) {
 	t.Logf("both plan %d objects: %d backups and %d WAL objects", len(barmanPlan), backups, wal)
 
 	// Applied for real, each on its own copy: the same objects remain.
-	runBarman(t, m, "barman-cloud-backup-delete", "--retention-policy", policy, dest, "barman")
+	side.run(t, "barman-cloud-backup-delete", "--retention-policy", policy, dest, "barman")
 	run, err := ApplyRetention(ctx, st, ours, Policy{7, 'd'}, time.Now(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -277,7 +254,7 @@ func TestRetentionMonthAgreesWithBarman(t *testing.T) {
 	var list struct {
 		Backups []map[string]any `json:"backups_list"`
 	}
-	out := runBarman(t, m, "barman-cloud-backup-list", "--format", "json", dest, "ours")
+	out := side.run(t, "barman-cloud-backup-list", "--format", "json", dest, "ours")
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("backup-list output: %v\n%s", err, out)
 	}
@@ -307,7 +284,7 @@ type barmanSide struct {
 
 func (b barmanSide) run(t *testing.T, tool string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(barmanTool(t, tool), append(slices.Clone(b.args), args...)...)
+	cmd := exec.Command(testservers.BarmanTool(t, tool), append(slices.Clone(b.args), args...)...)
 	cmd.Env = b.env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -316,7 +293,8 @@ func (b barmanSide) run(t *testing.T, tool string, args ...string) string {
 	return string(out)
 }
 
-func minioSide(t *testing.T) barmanSide {
+// minioSide is a MinIO bucket and barman's destination URL of path in it.
+func minioSide(t *testing.T, path string) barmanSide {
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
 	m.CreateBucket(t, monthBucket)
 	st, err := s3store.New(context.Background(), s3store.Config{Bucket: monthBucket, Endpoint: m.URL,
@@ -324,10 +302,11 @@ func minioSide(t *testing.T) barmanSide {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return barmanSide{st: st, dest: "s3://" + monthBucket + "/sc", args: []string{"--endpoint-url", m.URL}, env: barmanEnv(m)}
+	return barmanSide{st: st, dest: "s3://" + monthBucket + "/" + path, args: []string{"--endpoint-url", m.URL}, env: barmanEnv(m)}
 }
 
-func azuriteSide(t *testing.T) barmanSide {
+// azuriteSide is an Azurite container and barman's destination URL of path in it.
+func azuriteSide(t *testing.T, path string) barmanSide {
 	a := testservers.StartAzurite(t)
 	a.CreateContainer(t, monthBucket)
 	st, err := azurestore.New(azurestore.Config{Container: monthBucket, ConnectionString: a.ConnectionString(), MaxRetries: -1})
@@ -335,7 +314,7 @@ func azuriteSide(t *testing.T) barmanSide {
 		t.Fatal(err)
 	}
 	// barman takes an emulator URL as <endpoint>/<account>/<container>/<path> with a connection string.
-	return barmanSide{st: st, dest: a.BlobEndpoint + "/" + monthBucket + "/sc", args: []string{"--cloud-provider", "azure-blob-storage"},
+	return barmanSide{st: st, dest: a.BlobEndpoint + "/" + monthBucket + "/" + path, args: []string{"--cloud-provider", "azure-blob-storage"},
 		env: append(os.Environ(), "AZURE_STORAGE_CONNECTION_STRING="+a.ConnectionString(), "TZ=UTC")}
 }
 
@@ -344,8 +323,8 @@ func azuriteSide(t *testing.T) barmanSide {
 // backup on the old timeline (whose timeline then protects its WAL), no backup inside the window, other
 // window lengths.
 func TestRetentionScenariosAgreeWithBarman(t *testing.T) {
-	for name, side := range map[string]func(*testing.T) barmanSide{"s3": minioSide, "azure": azuriteSide} {
-		t.Run(name, func(t *testing.T) { scenarios(t, side(t)) })
+	for name, side := range map[string]func(*testing.T, string) barmanSide{"s3": minioSide, "azure": azuriteSide} {
+		t.Run(name, func(t *testing.T) { scenarios(t, side(t, "sc")) })
 	}
 }
 
