@@ -22,9 +22,10 @@ const defaultParallelPartSize = 16 << 20
 // maxCompose is how many sources one compose request takes.
 const maxCompose = 32
 
-// CreateParallel uploads the parts as temporary objects beside key (key + ".part-<random>-<n>"), with up
-// to jobs in flight, composes them into key with ifGenerationMatch=0 (so an existing object is never
-// replaced), and deletes the temporary objects whatever happens. A resumable upload cannot be
+// CreateParallel claims key with an empty conditional create, uploads the parts as temporary objects
+// beside it (key + ".part-<random>-<n>") with up to jobs in flight, composes them over the claim (so an
+// existing object is never replaced), and deletes the temporary objects whatever happens; a failed
+// upload deletes its claim too. A resumable upload cannot be
 // parallel: its chunks must arrive in order.
 func (s *Store) CreateParallel(ctx context.Context, key string, body io.Reader, opts store.PutOptions, jobs int) (int64, error) {
 	var salt [6]byte
@@ -54,7 +55,31 @@ func (s *Store) CreateParallel(ctx context.Context, key string, body io.Reader, 
 	single := func(ctx context.Context, b []byte) error {
 		return s.upload(ctx, "create", key, bytes.NewReader(b), opts, true)
 	}
+	// The key is claimed first with an empty object created with ifGenerationMatch=0, and the compose
+	// replaces exactly that generation: the claim makes a second writer fail before it uploads, and it
+	// is the only precondition fake-gcs-server checks (it ignores them on compose; GCS does not).
+	var (
+		claimMu sync.Mutex
+		claimed int64
+	)
+	claim := func(ctx context.Context) error {
+		claimMu.Lock()
+		defer claimMu.Unlock()
+		if claimed != 0 {
+			return nil
+		}
+		w := s.bucket.Object(key).If(storage.Conditions{DoesNotExist: true}).NewWriter(ctx)
+		w.ContentType = opts.ContentTypeOrDefault()
+		if err := w.Close(); err != nil {
+			return s.mapErr("create", key, err)
+		}
+		claimed = w.Attrs().Generation
+		return nil
+	}
 	part := func(ctx context.Context, n int, b []byte) error {
+		if err := claim(ctx); err != nil {
+			return err
+		}
 		name := fmt.Sprintf("%s%05d", tmpPrefix, n)
 		track(name)
 		return s.writeTemp(ctx, key, name, b)
@@ -69,9 +94,12 @@ func (s *Store) CreateParallel(ctx context.Context, key string, body io.Reader, 
 		for i := range srcs {
 			srcs[i] = fmt.Sprintf("%s%05d", tmpPrefix, i+1)
 		}
-		err = s.compose(ctx, key, srcs, tmpPrefix, opts, track)
+		err = s.compose(ctx, key, claimed, srcs, tmpPrefix, opts, track)
 	}
 	if err != nil {
+		if claimed != 0 {
+			_ = s.bucket.Object(key).If(storage.Conditions{GenerationMatch: claimed}).Delete(context.WithoutCancel(ctx))
+		}
 		if !strings.HasPrefix(err.Error(), "gcs ") { // reading the body, or ctx
 			err = fmt.Errorf("gcs create %s: %w", s.name(key), err)
 		}
@@ -96,7 +124,7 @@ func (s *Store) writeTemp(ctx context.Context, key, name string, b []byte) error
 
 // compose joins srcs into key, through levels of intermediate objects while there are more than one
 // compose request takes.
-func (s *Store) compose(ctx context.Context, key string, srcs []string, tmpPrefix string, opts store.PutOptions, track func(string)) error {
+func (s *Store) compose(ctx context.Context, key string, claimed int64, srcs []string, tmpPrefix string, opts store.PutOptions, track func(string)) error {
 	for level := 0; len(srcs) > maxCompose; level++ {
 		var next []string
 		var g errgroup.Group
@@ -117,7 +145,7 @@ func (s *Store) compose(ctx context.Context, key string, srcs []string, tmpPrefi
 		}
 		srcs = next
 	}
-	c := s.bucket.Object(key).If(storage.Conditions{DoesNotExist: true}).ComposerFrom(handles(s.bucket, srcs)...)
+	c := s.bucket.Object(key).If(storage.Conditions{GenerationMatch: claimed}).ComposerFrom(handles(s.bucket, srcs)...)
 	c.ContentType = opts.ContentTypeOrDefault()
 	c.Metadata = opts.Metadata
 	_, err := c.Run(ctx)
