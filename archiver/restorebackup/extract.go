@@ -20,9 +20,6 @@ import (
 // entry outside root.
 type extractor struct {
 	root string
-	// chown applies the tar's numeric owner, as tar does when run by root; a restore by the postgres
-	// user keeps its own.
-	chown bool
 	// sync fsyncs every file before closing it; directories are synced once at the end of the restore.
 	sync bool
 	// skip, when it returns true for a cleaned name, drops the entry (pg_tblspc links the restore
@@ -32,7 +29,8 @@ type extractor struct {
 	buf []byte
 	// files and bytes count what was written.
 	files, bytes int64
-	// owner is the tar's owner of the first file, given to the directories the restore itself makes.
+	// owner is the tar's owner of PG_VERSION (or of the first file), which finish gives the whole
+	// restore when it runs as root.
 	owner owner
 }
 
@@ -125,8 +123,8 @@ func (x *extractor) entry(r io.Reader, h *tar.Header) error {
 		}
 		x.files++
 		x.bytes += h.Size
-		if !x.owner.set {
-			x.owner = owner{set: true, uid: h.Uid, gid: h.Gid}
+		if !x.owner.set || name == "PG_VERSION" {
+			x.owner = owner{set: true, uid: h.Uid, gid: h.Gid, pgVersion: name == "PG_VERSION"}
 		}
 	case tar.TypeSymlink:
 		if err := checkLinkTarget(name, h.Linkname); err != nil {
@@ -138,7 +136,7 @@ func (x *extractor) entry(r io.Reader, h *tar.Header) error {
 		if err := os.Symlink(h.Linkname, dst); err != nil {
 			return fmt.Errorf("creating symlink %s: %w", dst, err)
 		}
-		return x.chownEntry(dst, h, true)
+		return nil
 	case tar.TypeLink:
 		target, err := cleanName(h.Linkname)
 		if err != nil || target == "" {
@@ -163,9 +161,6 @@ func (x *extractor) entry(r io.Reader, h *tar.Header) error {
 	default:
 		return fmt.Errorf("refusing tar entry %q: type %q (device, fifo or unknown) has no place in a PostgreSQL data directory",
 			clip(name), string(h.Typeflag))
-	}
-	if err := x.chownEntry(dst, h, false); err != nil {
-		return err
 	}
 	if !h.ModTime.IsZero() {
 		// Only for the record (PostgreSQL does not read it); a failure does not matter.
@@ -292,20 +287,4 @@ func removeLeaf(dst string) error {
 		return fmt.Errorf("%s is a directory in the destination and a file or link in the backup", dst)
 	}
 	return os.Remove(dst)
-}
-
-func (x *extractor) chownEntry(dst string, h *tar.Header, link bool) error {
-	if !x.chown {
-		return nil
-	}
-	var err error
-	if link {
-		err = os.Lchown(dst, h.Uid, h.Gid)
-	} else {
-		err = os.Chown(dst, h.Uid, h.Gid)
-	}
-	if err != nil {
-		return fmt.Errorf("setting the owner of %s to %d:%d: %w", dst, h.Uid, h.Gid, err)
-	}
-	return nil
 }

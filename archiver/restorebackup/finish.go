@@ -19,10 +19,9 @@ import (
 // result is a base backup PostgreSQL can start from, writes the recovery settings when asked, and makes
 // it all durable.
 func finish(cfg Config, info catalog.Info, dest string, own owner) error {
-	var made []string
 	if len(info.Tablespaces) > 0 {
 		tblspc := filepath.Join(dest, "pg_tblspc")
-		if err := mkdirIfMissing(tblspc, &made); err != nil {
+		if err := mkdirIfMissing(tblspc); err != nil {
 			return err
 		}
 		for _, ts := range info.Tablespaces {
@@ -33,14 +32,13 @@ func finish(cfg Config, info catalog.Info, dest string, own owner) error {
 			if err := os.Symlink(location(cfg, ts), link); err != nil {
 				return fmt.Errorf("linking tablespace %s: %w", ts.Name, err)
 			}
-			made = append(made, link)
 		}
 	}
 	// barman excludes pg_wal's contents and may leave out the directory itself (a symlinked pg_wal).
-	if err := mkdirIfMissing(filepath.Join(dest, "pg_wal"), &made); err != nil {
+	if err := mkdirIfMissing(filepath.Join(dest, "pg_wal")); err != nil {
 		return err
 	}
-	if err := mkdirIfMissing(filepath.Join(dest, "pg_wal", "archive_status"), &made); err != nil {
+	if err := mkdirIfMissing(filepath.Join(dest, "pg_wal", "archive_status")); err != nil {
 		return err
 	}
 	for _, f := range []string{"backup_label", "global/pg_control", "PG_VERSION"} {
@@ -49,27 +47,23 @@ func finish(cfg Config, info catalog.Info, dest string, own owner) error {
 		}
 	}
 	if cfg.Recovery != nil {
-		if err := writeRecovery(cfg, dest, &made); err != nil {
+		if err := writeRecovery(cfg, dest); err != nil {
 			return err
 		}
 	}
+	roots := []string{dest}
+	for _, ts := range info.Tablespaces {
+		roots = append(roots, location(cfg, ts))
+	}
 	if own.set {
-		made = append(made, dest)
-		for _, ts := range info.Tablespaces {
-			made = append(made, location(cfg, ts))
-		}
-		for _, p := range made {
-			if err := os.Lchown(p, own.uid, own.gid); err != nil {
-				return fmt.Errorf("giving %s to the backup's owner %d:%d: %w", p, own.uid, own.gid, err)
+		for _, root := range roots {
+			if err := chownAll(root, own); err != nil {
+				return err
 			}
 		}
 	}
 	if cfg.NoSync {
 		return nil
-	}
-	roots := []string{dest}
-	for _, ts := range info.Tablespaces {
-		roots = append(roots, location(cfg, ts))
 	}
 	for _, root := range roots {
 		if err := syncDirs(root); err != nil {
@@ -82,7 +76,7 @@ func finish(cfg Config, info catalog.Info, dest string, own owner) error {
 	return nil
 }
 
-func mkdirIfMissing(dir string, made *[]string) error {
+func mkdirIfMissing(dir string) error {
 	err := os.Mkdir(dir, 0o700)
 	if errors.Is(err, os.ErrExist) {
 		if fi, serr := os.Lstat(dir); serr != nil || !fi.IsDir() {
@@ -93,8 +87,20 @@ func mkdirIfMissing(dir string, made *[]string) error {
 	if err != nil {
 		return err
 	}
-	*made = append(*made, dir)
 	return nil
+}
+
+// chownAll gives everything under root, links themselves included, to own.
+func chownAll(root string, own owner) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := os.Lchown(p, own.uid, own.gid); err != nil {
+			return fmt.Errorf("giving %s to the owner of the backup's PG_VERSION (%d:%d): %w", p, own.uid, own.gid, err)
+		}
+		return nil
+	})
 }
 
 // syncDirs fsyncs every directory under root (the files were synced as they were written), so that
@@ -113,7 +119,7 @@ func syncDirs(root string) error {
 
 // writeRecovery writes recovery.signal and appends the recovery settings to postgresql.auto.conf, which
 // PostgreSQL reads last, so they win over postgresql.conf.
-func writeRecovery(cfg Config, dest string, made *[]string) error {
+func writeRecovery(cfg Config, dest string) error {
 	r := cfg.Recovery
 	if r.RestoreCommand == "" {
 		return errors.New("no restore_command to write; give the command PostgreSQL runs to fetch WAL, e.g. 'wal-archiver restore %f %p'")
@@ -143,7 +149,6 @@ func writeRecovery(cfg Config, dest string, made *[]string) error {
 	if err := durable.WriteFile(signal, dest, strings.NewReader("")); err != nil {
 		return fmt.Errorf("writing %s: %w", signal, err)
 	}
-	*made = append(*made, auto, signal)
 	return nil
 }
 

@@ -286,11 +286,13 @@ func checkEmpty(dir, what string) error {
 	return nil
 }
 
-// owner is the numeric owner of the restored files when running as root (the tar's, as barman's
-// extraction as root keeps it).
+// owner is who the restored files belong to when root restores: the owner PG_VERSION has in the tar,
+// for every file. PostgreSQL needs one owner for all of PGDATA, and the tars do not always agree:
+// barman 3.4 writes backup_label with uid 0 (it sets the gid twice), which PostgreSQL, as postgres,
+// then cannot rename at the end of recovery.
 type owner struct {
-	set      bool
-	uid, gid int
+	set, pgVersion bool
+	uid, gid       int
 }
 
 // fetchAll fetches and extracts every part, up to cfg.Jobs parts at once, sharing one fetcher so that the
@@ -301,9 +303,8 @@ func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Jobs)
 	xs := make([]*extractor, len(parts))
-	chown := os.Geteuid() == 0
 	for i, p := range parts {
-		x := &extractor{root: p.dir, chown: chown, sync: !cfg.NoSync}
+		x := &extractor{root: p.dir, sync: !cfg.NoSync}
 		if p.data {
 			// The restore makes pg_tblspc's links itself (a BASE_BACKUP tar carries them to the old
 			// locations).
@@ -330,12 +331,12 @@ func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner
 		res.Files += x.files
 		res.Bytes += x.bytes
 		res.Fetched += parts[i].size
-		if parts[i].data && x.owner.set && !own.set {
+		if parts[i].data && x.owner.set && (!own.set || x.owner.pgVersion) {
 			own = x.owner
 		}
 	}
-	if err != nil {
-		return own, err
+	if os.Geteuid() != 0 {
+		own = owner{}
 	}
-	return own, nil
+	return own, err
 }

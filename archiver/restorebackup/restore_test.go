@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -98,6 +100,7 @@ type file struct {
 	name, body, link string
 	typ              byte
 	mode             int64
+	uid              int
 }
 
 // pgdata is a minimal data directory: what finish checks for, plus a large relation file.
@@ -131,7 +134,8 @@ func tarOf(t testing.TB, files []file) []byte {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	for _, f := range files {
-		h := &tar.Header{Name: f.name, Mode: f.mode, Typeflag: f.typ, Linkname: f.link, Size: int64(len(f.body)), ModTime: time.Unix(1700000000, 0)}
+		h := &tar.Header{Name: f.name, Mode: f.mode, Typeflag: f.typ, Linkname: f.link, Size: int64(len(f.body)), ModTime: time.Unix(1700000000, 0),
+			Uid: f.uid, Gid: f.uid}
 		if h.Typeflag == 0 {
 			h.Typeflag = tar.TypeReg
 		}
@@ -405,5 +409,42 @@ func TestIncompleteBackups(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error saying %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestOneOwnerForPGDATA: restoring as root gives every file the owner PG_VERSION has in the tar, even
+// when an entry says otherwise (barman 3.4 writes backup_label with uid 0); as another user, the files
+// are that user's.
+func TestOneOwnerForPGDATA(t *testing.T) {
+	files := pgdata(100)
+	for i := range files {
+		files[i].uid = 4321
+	}
+	files[len(files)-1].uid = 0 // backup_label, as barman 3.4 writes it
+	m := newMemStore()
+	addBackup(m, "20260101T115900", time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC), map[string][]byte{"data.tar": tarOf(t, files)}, nil)
+	dest := filepath.Join(t.TempDir(), "pgdata")
+	if _, err := Run(context.Background(), cfgFor(m, dest)); err != nil {
+		t.Fatal(err)
+	}
+	want := uint32(os.Geteuid())
+	if want == 0 {
+		want = 4321
+	}
+	err := filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != want {
+			t.Errorf("%s is owned by %d, want %d", p, uid, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
