@@ -165,8 +165,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if err := r.copyStream(ctx, up); err != nil {
 		up.abort(err)
-		if uerr := up.wait(); uerr != nil && ctx.Err() == nil {
-			return res, stage(StageUpload, uerr)
+		uerr := up.wait()
+		var he *handlerError
+		if errors.As(err, &he) && uerr != nil {
+			return res, stage(StageUpload, uerr) // the store's error, not the pipe's
 		}
 		return res, stage(StagePostgres, err)
 	}

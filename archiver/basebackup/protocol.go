@@ -166,11 +166,11 @@ func (r reader) copyStream(ctx context.Context, h archiveHandler) error {
 				}
 				if open {
 					if err := h.end(); err != nil {
-						return err
+						return &handlerError{err}
 					}
 				}
 				if err := h.start(name, location); err != nil {
-					return err
+					return &handlerError{err}
 				}
 				open = true
 			case 'd':
@@ -178,7 +178,7 @@ func (r reader) copyStream(ctx context.Context, h archiveHandler) error {
 					return fmt.Errorf("BASE_BACKUP: archive data before any archive began")
 				}
 				if err := h.data(m.Data[1:]); err != nil {
-					return err
+					return &handlerError{err}
 				}
 			case 'p':
 				if len(m.Data) != 9 {
@@ -192,7 +192,9 @@ func (r reader) copyStream(ctx context.Context, h archiveHandler) error {
 			}
 		case *pgproto3.CopyDone:
 			if open {
-				return h.end()
+				if err := h.end(); err != nil {
+					return &handlerError{err}
+				}
 			}
 			return nil
 		default:
@@ -217,6 +219,12 @@ func (r reader) finish(ctx context.Context) error {
 		}
 	}
 }
+
+// handlerError is an error of the archives' receiver (the upload side), not of the server.
+type handlerError struct{ err error }
+
+func (e *handlerError) Error() string { return e.err.Error() }
+func (e *handlerError) Unwrap() error { return e.err }
 
 func twoStrings(b []byte) (string, string, bool) {
 	a, rest, ok := bytes.Cut(b, []byte{0})
