@@ -8,21 +8,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/go-logr/logr/funcr"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/archivertest"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
@@ -35,6 +32,7 @@ type target struct {
 	st     store.Store
 	lay    layout.Layout
 	server string
+	minio  *testservers.MinIO // the S3 target's server
 }
 
 func minioTarget(t testing.TB, server string) *target {
@@ -44,6 +42,15 @@ func minioTarget(t testing.TB, server string) *target {
 		env: []string{"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey,
 			"AWS_DEFAULT_REGION=" + m.Region, "AWS_REGION=" + m.Region, "AWS_EC2_METADATA_DISABLED=true",
 			"WAL_ARCHIVER_ENDPOINT_URL=" + m.URL}}
+	tg.minio = m
+	tg.open(t)
+	return tg
+}
+
+func fakeGCSTarget(t testing.TB, server string) *target {
+	f := testservers.StartFakeGCS(t)
+	f.CreateBucket(t, "wal")
+	tg := &target{name: "gcs", dest: "gs://wal/prefix", server: server, env: []string{"STORAGE_EMULATOR_HOST=" + f.Host}}
 	tg.open(t)
 	return tg
 }
@@ -86,34 +93,7 @@ func (tg *target) open(t testing.TB) {
 // startStream runs the WAL archiver on pg into the target until the test ends.
 func startStream(t testing.TB, pg *testservers.Postgres, tg *target, codec string) *metrics.Metrics {
 	t.Helper()
-	c, err := compress.Lookup(codec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgconn.ParseConfig(pg.ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New()
-	a, err := stream.New(stream.Config{Conn: conn, Slot: "archiver", SpoolDir: filepath.Join(t.TempDir(), "spool"),
-		Upload:         stream.UploaderConfig{Store: tg.st, Layout: tg.lay, Codec: c, MaxParallel: 4, MaxBackoff: time.Second},
-		StatusInterval: 200 * time.Millisecond, PollInterval: 500 * time.Millisecond, MemoryBudget: 8 * pg.SegSize,
-		Metrics: m, Log: testLog(t).WithName("stream")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(2 * time.Minute):
-			t.Errorf("the WAL archiver did not stop")
-		}
-	})
-	return m
+	return (&archivertest.Target{Store: tg.st, Layout: tg.lay}).StartStream(t, pg, codec, testLog(t).WithName("stream"))
 }
 
 func backupConfig(t testing.TB, pg *testservers.Postgres, tg *target, codec string) Config {
@@ -126,48 +106,17 @@ func backupConfig(t testing.TB, pg *testservers.Postgres, tg *target, codec stri
 }
 
 // pgbench runs a pgbench load on pg until the returned stop is called.
-func pgbench(t testing.TB, pg *testservers.Postgres) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := pg.Command(ctx, "pgbench", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "postgres", "-c", "2", "-T", "600", "-n", "postgres")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			cancel()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
+func pgbench(t testing.TB, pg *testservers.Postgres) (stop func()) { return pg.Pgbench(t) }
 
 // switchAndWait closes the current segment and waits until the target's archive holds it.
 func switchAndWait(t testing.TB, pg *testservers.Postgres, tg *target) {
 	t.Helper()
-	seg := pg.SQL(t, "SELECT pg_walfile_name(pg_switch_wal())")
-	n, err := layout.Parse(seg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := tg.lay.Key(n, "")
-	waitFor(t, 2*time.Minute, func() bool {
-		objs, err := tg.st.List(context.Background(), key)
-		return err == nil && len(objs) > 0
-	}, func() string { return seg + " was not archived" })
+	(&archivertest.Target{Store: tg.st, Layout: tg.lay}).SwitchAndWait(t, pg)
 }
 
 func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s: %s", timeout, what())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testservers.WaitFor(t, timeout, cond, what)
 }
 
 func barmanTool(t testing.TB, name string) string {
@@ -198,9 +147,18 @@ func (tg *target) barman(t testing.TB, tool string, args ...string) string {
 // with barman-cloud-wal-restore as restore_command, with the recovery settings conf; it returns the
 // running, promoted server.
 func (tg *target) barmanRecover(t testing.TB, id string, segMB int, conf ...string) *testservers.Postgres {
+	return tg.recoverWith(t, id, segMB, nil, conf)
+}
+
+// barmanRecoverTS is barmanRecover to the end of the archive with a tablespace relocation (NAME:/path).
+func (tg *target) barmanRecoverTS(t testing.TB, id, tablespace string) *testservers.Postgres {
+	return tg.recoverWith(t, id, 1, []string{"--tablespace", tablespace}, nil)
+}
+
+func (tg *target) recoverWith(t testing.TB, id string, segMB int, restoreArgs, conf []string) *testservers.Postgres {
 	t.Helper()
 	p := testservers.NewPostgresDir(t, testservers.PostgresOptions{WALSegSizeMB: segMB, Conf: senderConf})
-	tg.barman(t, "barman-cloud-restore", tg.dest, tg.server, id, p.DataDir)
+	tg.barman(t, "barman-cloud-restore", append(restoreArgs, tg.dest, tg.server, id, p.DataDir)...)
 	if out, err := exec.Command("chown", "-R", "postgres:postgres", p.DataDir).CombinedOutput(); os.Geteuid() == 0 && err != nil {
 		t.Fatalf("chown: %v: %s", err, out)
 	}
@@ -232,17 +190,7 @@ func (tg *target) barmanRecover(t testing.TB, id string, segMB int, conf ...stri
 // senderConf is the primary's replication capacity; a restored copy needs as much.
 var senderConf = []string{"max_wal_senders = 10", "max_replication_slots = 10"}
 
-func testLog(t testing.TB) logr.Logger {
-	over := make(chan struct{})
-	t.Cleanup(func() { close(over) })
-	return funcr.New(func(prefix, args string) {
-		select {
-		case <-over:
-		default:
-			t.Log(prefix, args)
-		}
-	}, funcr.Options{Verbosity: 0})
-}
+func testLog(t testing.TB) logr.Logger { return testservers.Log(t) }
 
 func readAll(t testing.TB, r interface{ Read([]byte) (int, error) }) string {
 	t.Helper()
