@@ -47,7 +47,10 @@ func TestScheduleRunsOnThePrimaryOnly(t *testing.T) {
 	primary, second := start(pg), start(standby)
 	pg.SQL(t, "CREATE TABLE load AS SELECT generate_series(1, 100000) g")
 	waitFor(t, 3*time.Minute, func() bool { done, _ := infos(t, tg); return len(done) >= 2 },
-		func() string { done, _ := infos(t, tg); return "scheduled backups in the store: " + strings.Join(done, ",") })
+		func() string {
+			done, _ := infos(t, tg)
+			return "scheduled backups in the store: " + strings.Join(done, ",")
+		})
 
 	done, _ := infos(t, tg)
 	for _, id := range done {
