@@ -314,7 +314,12 @@ func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner
 		g.Go(func() error {
 			r := f.open(ctx, p.key, p.size)
 			defer r.Close()
-			dec, err := p.codec.NewReader(bufio.NewReaderSize(r, 256<<10))
+			var src io.Reader = r
+			if p.codec.Ext() != "" {
+				// Decoders read in small pieces; the tar reader of an uncompressed tar reads whole files.
+				src = bufio.NewReaderSize(r, 256<<10)
+			}
+			dec, err := p.codec.NewReader(src)
 			if err != nil {
 				return fmt.Errorf("%s: %w", p.key, err)
 			}

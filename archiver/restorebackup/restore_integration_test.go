@@ -33,7 +33,7 @@ func TestRestoresBarmanBackups(t *testing.T) {
 			pg := testservers.StartPostgres(t, testservers.PostgresOptions{WALSegSizeMB: c.segMB, Conf: senderConf})
 			startStream(t, pg, tg)
 			pg.Run(t, "pgbench", "-i", "-s", "3", "-q", "postgres")
-			stop := pgbench(t, pg)
+			stop := pg.Pgbench(t)
 			id := tg.barmanBackup(t, pg, c.flag)
 			stop()
 			target := markTarget(t, pg, tg)
@@ -58,12 +58,12 @@ func TestRestoresOurBackups(t *testing.T) {
 			pg := testservers.StartPostgres(t, testservers.PostgresOptions{WALSegSizeMB: c.segMB, Conf: senderConf})
 			startStream(t, pg, tg)
 			pg.Run(t, "pgbench", "-i", "-s", "3", "-q", "postgres")
-			stop := pgbench(t, pg)
+			stop := pg.Pgbench(t)
 			conn, err := pgconn.ParseConfig(pg.ConnString())
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := basebackup.Run(context.Background(), basebackup.Config{Conn: conn, Store: tg.st, Layout: tg.lay,
+			res, err := basebackup.Run(context.Background(), basebackup.Config{Conn: conn, Store: tg.Store, Layout: tg.Layout,
 				Compression: c.codec, Jobs: 4, ImmediateCheckpoint: true, WALTimeout: 2 * time.Minute,
 				PollInterval: 200 * time.Millisecond, Log: testLog(t)})
 			stop()
