@@ -17,12 +17,15 @@ type Backup struct {
 	Failures    *prometheus.CounterVec
 }
 
+// gauge registers a new gauge on r.
+func gauge(r *prometheus.Registry, name, help string) prometheus.Gauge {
+	c := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	r.MustRegister(c)
+	return c
+}
+
 func newBackup(r *prometheus.Registry) *Backup {
-	g := func(name, help string) prometheus.Gauge {
-		c := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-		r.MustRegister(c)
-		return c
-	}
+	g := func(name, help string) prometheus.Gauge { return gauge(r, name, help) }
 	b := &Backup{
 		LastSuccess: g("wal_archiver_backup_last_success_timestamp_seconds",
 			"When the last base backup taken by this process finished (its backup.info stored); 0 before the first."),

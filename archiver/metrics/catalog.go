@@ -22,11 +22,7 @@ type Catalog struct {
 }
 
 func newCatalog(r *prometheus.Registry) *Catalog {
-	g := func(name, help string) prometheus.Gauge {
-		c := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-		r.MustRegister(c)
-		return c
-	}
+	g := func(name, help string) prometheus.Gauge { return gauge(r, name, help) }
 	c := &Catalog{
 		FirstRecoverabilityPoint: g("wal_archiver_catalog_first_recoverability_point_timestamp_seconds",
 			"End time of the oldest completed base backup in the store (the plugin's firstRecoverabilityPoint); 0 when there is none."),

@@ -117,20 +117,21 @@ type Creator interface {
 // CreateSerially is CreateParallel for a store with no parallel path (an in-memory fake): one Create of
 // unknown size, returning the bytes it read.
 func CreateSerially(ctx context.Context, s Creator, key string, body io.Reader, opts PutOptions) (int64, error) {
-	c := &countingReader{r: body}
+	c := &CountingReader{R: body}
 	if err := s.Create(ctx, key, c, -1, opts); err != nil {
 		return 0, err
 	}
-	return c.n, nil
+	return c.N, nil
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
+// CountingReader counts the bytes read through it.
+type CountingReader struct {
+	R io.Reader
+	N int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.N += int64(n)
 	return n, err
 }
