@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,22 +21,7 @@ import (
 // binDir holds the wal-archiver binary built for these tests.
 var binDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wal-archiver-bin-")
-	if err == nil {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "wal-archiver"), "github.com/objectstore-webhook/objectstore-webhook/cmd/wal-archiver")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		err = cmd.Run()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "building wal-archiver for the integration tests:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testservers.RunWithArchiver(m, &binDir)) }
 
 // archiverCmd is the wal-archiver binary with the target's settings, a spool dir and pg's connection.
 func (tg *target) archiverCmd(pg *testservers.Postgres, spool string, args ...string) *exec.Cmd {
