@@ -75,6 +75,10 @@ type backupJob struct {
 func newBackupJob(ctx context.Context, s *settings, conn *pgconn.Config, m *metrics.Metrics, log logr.Logger) (*backupJob, error) {
 	cfg := storeconfig.SettingsFromEnv(s.getenv)
 	cfg.Encryption = s.get(contract.DataEncryption, "")
+	if e := cfg.Encryption; e != "" && e != "AES256" && e != "aws:kms" {
+		return nil, fmt.Errorf("--%s (%s) %q: want AES256 or aws:kms (S3 server-side encryption of the base backup's objects)",
+			contract.DataEncryption.Flag, contract.DataEncryption.Env, e)
+	}
 	st, loc, err := storeconfig.Open(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -29,3 +29,20 @@ func TestParseSchedule(t *testing.T) {
 		t.Fatalf("a bad schedule: %v", err)
 	}
 }
+
+// TestBackupRejectsBadSettings: each bad data.* setting is refused before anything connects, naming the
+// flag and what it accepts, with exit code 2.
+func TestBackupRejectsBadSettings(t *testing.T) {
+	for _, c := range []struct{ flag, value, want string }{
+		{"--data-jobs", "0", "between 1 and 64"},
+		{"--data-immediate-checkpoint", "maybe", "true or false"},
+		{"--data-compression", "zstd", "gzip, bzip2, snappy, lz4 or none"},
+		{"--data-encryption", "rot13", "AES256 or aws:kms"},
+	} {
+		var stdout, stderr strings.Builder
+		code := run([]string{"backup", "--destination-path", "s3://bucket/x", "--server-name", "pg", c.flag, c.value}, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), c.flag) || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%s %s: exit %d, %q; want 2 naming the flag and %q", c.flag, c.value, code, stderr.String(), c.want)
+		}
+	}
+}
