@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		if !ok {
 			up.abort(errors.New("the backup failed"))
 			_ = up.wait()
-			cleanup(cfg.Store, up.keys(), log)
+			cleanup(cfg.Store, up.stored(), log)
 		}
 	}()
 

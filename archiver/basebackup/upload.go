@@ -150,13 +150,16 @@ func (u *uploads) wait() error {
 	return first
 }
 
-// keys lists the objects the uploads may have created.
-func (u *uploads) keys() []string {
+// stored lists the objects the uploads created, after wait: only those, since a key refused as
+// existing belongs to someone else.
+func (u *uploads) stored() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var out []string
 	for _, a := range u.all {
-		out = append(out, a.key)
+		if a.err == nil {
+			out = append(out, a.key)
+		}
 	}
 	return out
 }
