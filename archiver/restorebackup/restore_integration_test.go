@@ -29,17 +29,12 @@ func TestRestoresBarmanBackups(t *testing.T) {
 		{"s3", "", 16}, {"s3", "-z", 1}, {"s3", "-j", 1}, {"azure", "-z", 1},
 	} {
 		t.Run(fmt.Sprintf("%s%s-%dMiB", c.store, c.flag, c.segMB), func(t *testing.T) {
-			tg := newTarget(t, c.store)
-			pg := testservers.StartPostgres(t, testservers.PostgresOptions{WALSegSizeMB: c.segMB, Conf: senderConf})
+			tg, pg := newTarget(t, c.store), loadedPrimary(t, c.segMB)
 			startStream(t, pg, tg)
-			pg.Run(t, "pgbench", "-i", "-s", "3", "-q", "postgres")
 			stop := pg.Pgbench(t)
 			id := tg.barmanBackup(t, pg, c.flag)
 			stop()
-			target := markTarget(t, pg, tg)
-			restored := tg.recoverWithOurs(t, c.segMB, target)
-			checkRecovered(t, restored, target)
-			t.Logf("barman backup %s recovered to %s", id, target)
+			recoverAndCheck(t, tg, pg, c.segMB, "barman backup "+id)
 		})
 	}
 }
@@ -54,10 +49,8 @@ func TestRestoresOurBackups(t *testing.T) {
 		{"s3", "snappy", 16}, {"s3", "lz4", 1}, {"s3", "bzip2", 1}, {"azure", "", 1}, {"gcs", "gzip", 1},
 	} {
 		t.Run(fmt.Sprintf("%s-%s-%dMiB", c.store, c.codec, c.segMB), func(t *testing.T) {
-			tg := newTarget(t, c.store)
-			pg := testservers.StartPostgres(t, testservers.PostgresOptions{WALSegSizeMB: c.segMB, Conf: senderConf})
+			tg, pg := newTarget(t, c.store), loadedPrimary(t, c.segMB)
 			startStream(t, pg, tg)
-			pg.Run(t, "pgbench", "-i", "-s", "3", "-q", "postgres")
 			stop := pg.Pgbench(t)
 			conn, err := pgconn.ParseConfig(pg.ConnString())
 			if err != nil {
@@ -70,12 +63,26 @@ func TestRestoresOurBackups(t *testing.T) {
 			if err != nil {
 				t.Fatalf("backup: %v", err)
 			}
-			target := markTarget(t, pg, tg)
-			restored := tg.recoverWithOurs(t, c.segMB, target)
-			checkRecovered(t, restored, target)
-			t.Logf("our backup %s recovered to %s", res.ID, target)
+			recoverAndCheck(t, tg, pg, c.segMB, "our backup "+res.ID)
 		})
 	}
+}
+
+// loadedPrimary is a primary with a pgbench database of scale 3 (300000 accounts).
+func loadedPrimary(t *testing.T, segMB int) *testservers.Postgres {
+	pg := testservers.StartPostgres(t, testservers.PostgresOptions{WALSegSizeMB: segMB, Conf: senderConf})
+	pg.Run(t, "pgbench", "-i", "-s", "3", "-q", "postgres")
+	return pg
+}
+
+// recoverAndCheck marks a target time on pg, recovers the target's backup to it with restore-backup and
+// our restore_command, and checks the rows.
+func recoverAndCheck(t *testing.T, tg *target, pg *testservers.Postgres, segMB int, what string) {
+	t.Helper()
+	target := markTarget(t, pg, tg)
+	restored := tg.recoverWithOurs(t, segMB, target)
+	checkRecovered(t, restored, target)
+	t.Logf("%s recovered to %s", what, target)
 }
 
 func checkRecovered(t *testing.T, restored *testservers.Postgres, target string) {
