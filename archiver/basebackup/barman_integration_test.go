@@ -51,7 +51,7 @@ func TestBarmanRestoresOurBackup(t *testing.T) {
 			pg.SQL(t, "INSERT INTO marker SELECT generate_series(1001, 1500)")
 			switchAndWait(t, pg, tg)
 
-			if list := tg.barman(t, "barman-cloud-backup-list", tg.dest, tg.server); !strings.Contains(list, res.ID) {
+			if list := tg.barman(t, "barman-cloud-backup-list", tg.Dest, tg.Server); !strings.Contains(list, res.ID) {
 				t.Fatalf("barman-cloud-backup-list does not list %s:\n%s", res.ID, list)
 			}
 			restored := tg.barmanRecover(t, res.ID, c.segMB, "recovery_target_time = '"+targetTime+"'", "recovery_target_action = 'promote'")
@@ -76,19 +76,19 @@ func codecName(c string) string {
 // parses, is DONE, and whose positions and times are ordered.
 func checkStored(t *testing.T, tg *target, res Result, codec string) {
 	t.Helper()
-	objs, err := tg.st.List(context.Background(), tg.lay.BackupPrefix(res.ID))
+	objs, err := tg.Store.List(context.Background(), tg.Layout.BackupPrefix(res.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ext, _ := layout.TarExt(codec)
 	var names []string
 	for _, o := range objs {
-		names = append(names, strings.TrimPrefix(o.Key, tg.lay.BackupPrefix(res.ID)))
+		names = append(names, strings.TrimPrefix(o.Key, tg.Layout.BackupPrefix(res.ID)))
 	}
 	if strings.Join(names, ",") != "backup.info,data.tar"+ext {
 		t.Fatalf("backup %s holds %v, want backup.info and data.tar%s", res.ID, names, ext)
 	}
-	rc, err := tg.st.Get(context.Background(), tg.lay.BackupInfoKey(res.ID))
+	rc, err := tg.Store.Get(context.Background(), tg.Layout.BackupInfoKey(res.ID))
 	if err != nil {
 		t.Fatal(err)
 	}

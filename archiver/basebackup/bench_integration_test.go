@@ -86,7 +86,7 @@ func BenchmarkBaseBackup(b *testing.B) {
 
 			// Raw parallel PUT of as many bytes, from memory.
 			start = time.Now()
-			if _, err := tg.st.CreateParallel(context.Background(), fmt.Sprintf("raw-%s/%d", codec, time.Now().UnixNano()),
+			if _, err := tg.Store.CreateParallel(context.Background(), fmt.Sprintf("raw-%s/%d", codec, time.Now().UnixNano()),
 				io.LimitReader(zeros{}, raw), store.PutOptions{}, jobs); err != nil {
 				b.Fatal(err)
 			}
@@ -99,8 +99,8 @@ func BenchmarkBaseBackup(b *testing.B) {
 			barmanRestore := mb(raw, time.Since(start))
 			start = time.Now()
 			cmd := exec.Command(filepath.Join(binDir, "wal-archiver"), "restore-backup", "--backup-id", res.ID, "--no-sync", filepath.Join(dir, "ours"))
-			cmd.Env = append(os.Environ(), append([]string{"WAL_ARCHIVER_DESTINATION_PATH=" + tg.dest, "WAL_ARCHIVER_SERVER_NAME=" + tg.server,
-				"WAL_ARCHIVER_DATA_JOBS=" + strconv.Itoa(jobs)}, tg.env...)...)
+			cmd.Env = append(os.Environ(), append([]string{"WAL_ARCHIVER_DESTINATION_PATH=" + tg.Dest, "WAL_ARCHIVER_SERVER_NAME=" + tg.Server,
+				"WAL_ARCHIVER_DATA_JOBS=" + strconv.Itoa(jobs)}, tg.Env...)...)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				b.Fatalf("wal-archiver restore-backup: %v\n%s", err, out)
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
@@ -49,7 +50,7 @@ func TestEveryCodecAndStore(t *testing.T) {
 func checkTar(t *testing.T, tg *target, id, codec string) {
 	t.Helper()
 	ext, _ := layout.TarExt(codec)
-	rc, err := tg.st.Get(context.Background(), tg.lay.TarKey(id, layout.Tar{Name: layout.DataTar, Ext: ext}))
+	rc, err := tg.Store.Get(context.Background(), tg.Layout.TarKey(id, layout.Tar{Name: layout.DataTar, Ext: ext}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +108,15 @@ func TestTablespaceEncryptionAndTags(t *testing.T) {
 	}
 	id := strings.TrimSpace(stdout.String())
 	for _, name := range []string{"data.tar.gz", oid + ".tar.gz", "backup.info"} {
-		key := tg.lay.BackupPrefix(id) + name
-		head, err := tg.minio.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("wal"), Key: aws.String(key)})
+		key := tg.Layout.BackupPrefix(id) + name
+		head, err := tg.Store.(*s3store.Store).Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String("wal"), Key: aws.String(key)})
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
 		}
 		if head.ServerSideEncryption != "AES256" {
 			t.Errorf("%s is encrypted with %q, want AES256", key, head.ServerSideEncryption)
 		}
-		tags, err := tg.minio.Client().GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String("wal"), Key: aws.String(key)})
+		tags, err := tg.Store.(*s3store.Store).Client().GetObjectTagging(context.Background(), &s3.GetObjectTaggingInput{Bucket: aws.String("wal"), Key: aws.String(key)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +128,7 @@ func TestTablespaceEncryptionAndTags(t *testing.T) {
 			t.Errorf("%s has tags %v", key, got)
 		}
 	}
-	rc, err := tg.st.Get(context.Background(), tg.lay.BackupInfoKey(id))
+	rc, err := tg.Store.Get(context.Background(), tg.Layout.BackupInfoKey(id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,8 @@ func TestMain(m *testing.M) { os.Exit(testservers.RunWithArchiver(m, &binDir)) }
 // archiverCmd is the wal-archiver binary with the target's settings, a spool dir and pg's connection.
 func (tg *target) archiverCmd(pg *testservers.Postgres, spool string, args ...string) *exec.Cmd {
 	cmd := exec.Command(filepath.Join(binDir, "wal-archiver"), append(args[:1:1], append([]string{"--conninfo", pg.ConnString()}, args[1:]...)...)...)
-	cmd.Env = append(os.Environ(), append([]string{"WAL_ARCHIVER_DESTINATION_PATH=" + tg.dest, "WAL_ARCHIVER_SERVER_NAME=" + tg.server,
-		"WAL_ARCHIVER_SPOOL_DIR=" + spool, "WAL_ARCHIVER_LISTEN=127.0.0.1:0"}, tg.env...)...)
+	cmd.Env = append(os.Environ(), append([]string{"WAL_ARCHIVER_DESTINATION_PATH=" + tg.Dest, "WAL_ARCHIVER_SERVER_NAME=" + tg.Server,
+		"WAL_ARCHIVER_SPOOL_DIR=" + spool, "WAL_ARCHIVER_LISTEN=127.0.0.1:0"}, tg.Env...)...)
 	return cmd
 }
 
@@ -40,7 +40,7 @@ func backupRunning(pg *testservers.Postgres) bool {
 // infos lists the backups with a backup.info in the target, and whether any directory has tars only.
 func infos(t *testing.T, tg *target) (done []string, incomplete int) {
 	t.Helper()
-	c, err := catalog.Read(context.Background(), tg.st, tg.lay)
+	c, err := catalog.Read(context.Background(), tg.Store, tg.Layout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestKilledBackupLeavesNothingVisible(t *testing.T) {
 	if done, _ := infos(t, tg); len(done) != 1 || done[0] != id {
 		t.Fatalf("after the next backup the catalog has %v, want exactly the printed ID %q", done, id)
 	}
-	if list := tg.barman(t, "barman-cloud-backup-list", tg.dest, tg.server); !strings.Contains(list, id) {
+	if list := tg.barman(t, "barman-cloud-backup-list", tg.Dest, tg.Server); !strings.Contains(list, id) {
 		t.Fatalf("barman-cloud-backup-list does not list %s:\n%s", id, list)
 	}
 }

@@ -3,7 +3,6 @@
 package basebackup
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,84 +15,29 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/archivertest"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
-// target is one store as both we and barman reach it.
-type target struct {
-	name   string
-	dest   string   // destination path: s3://wal/prefix, http://127.0.0.1:N/devstoreaccount1/wal/prefix
-	env    []string // the store's credentials, for barman and for wal-archiver
-	flags  []string // barman's provider flags
-	st     store.Store
-	lay    layout.Layout
-	server string
-	minio  *testservers.MinIO // the S3 target's server
-}
+// target is one store as both we and barman reach it (the shared harness's).
+type target struct{ *archivertest.Target }
 
 func minioTarget(t testing.TB, server string) *target {
-	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
-	m.CreateBucket(t, "wal")
-	tg := &target{name: "s3", dest: "s3://wal/prefix", server: server, flags: []string{"--endpoint-url", m.URL},
-		env: []string{"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey,
-			"AWS_DEFAULT_REGION=" + m.Region, "AWS_REGION=" + m.Region, "AWS_EC2_METADATA_DISABLED=true",
-			"WAL_ARCHIVER_ENDPOINT_URL=" + m.URL}}
-	tg.minio = m
-	tg.open(t)
-	return tg
+	return &target{archivertest.NewTarget(t, "s3", server)}
 }
 
 func fakeGCSTarget(t testing.TB, server string) *target {
-	f := testservers.StartFakeGCS(t)
-	f.CreateBucket(t, "wal")
-	tg := &target{name: "gcs", dest: "gs://wal/prefix", server: server, env: []string{"STORAGE_EMULATOR_HOST=" + f.Host}}
-	tg.open(t)
-	return tg
+	return &target{archivertest.NewTarget(t, "gcs", server)}
 }
 
 func azuriteTarget(t testing.TB, server string) *target {
-	a := testservers.StartAzurite(t)
-	a.CreateContainer(t, "wal")
-	tg := &target{name: "azure", dest: a.BlobEndpoint + "/wal/prefix", server: server,
-		flags: []string{"--cloud-provider", "azure-blob-storage"},
-		env:   []string{"AZURE_STORAGE_CONNECTION_STRING=" + a.ConnectionString()}}
-	tg.open(t)
-	return tg
-}
-
-func (tg *target) getenv(k string) string {
-	for _, e := range tg.env {
-		if v, ok := strings.CutPrefix(e, k+"="); ok {
-			return v
-		}
-	}
-	if k == "WAL_ARCHIVER_DESTINATION_PATH" {
-		return tg.dest
-	}
-	return ""
-}
-
-func (tg *target) open(t testing.TB) {
-	t.Helper()
-	cfg := storeconfig.SettingsFromEnv(tg.getenv)
-	st, loc, err := storeconfig.Open(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg.st = st
-	if tg.lay, err = layout.New(loc.Prefix, tg.server); err != nil {
-		t.Fatal(err)
-	}
+	return &target{archivertest.NewTarget(t, "azure", server)}
 }
 
 // startStream runs the WAL archiver on pg into the target until the test ends.
 func startStream(t testing.TB, pg *testservers.Postgres, tg *target, codec string) *metrics.Metrics {
 	t.Helper()
-	return (&archivertest.Target{Store: tg.st, Layout: tg.lay}).StartStream(t, pg, codec, testLog(t).WithName("stream"))
+	return tg.StartStream(t, pg, codec, testLog(t).WithName("stream"))
 }
 
 func backupConfig(t testing.TB, pg *testservers.Postgres, tg *target, codec string) Config {
@@ -101,7 +45,7 @@ func backupConfig(t testing.TB, pg *testservers.Postgres, tg *target, codec stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{Conn: conn, Store: tg.st, Layout: tg.lay, Compression: codec, Jobs: 4, ImmediateCheckpoint: true,
+	return Config{Conn: conn, Store: tg.Store, Layout: tg.Layout, Compression: codec, Jobs: 4, ImmediateCheckpoint: true,
 		WALTimeout: 2 * time.Minute, PollInterval: 200 * time.Millisecond, Log: testLog(t)}
 }
 
@@ -111,7 +55,7 @@ func pgbench(t testing.TB, pg *testservers.Postgres) (stop func()) { return pg.P
 // switchAndWait closes the current segment and waits until the target's archive holds it.
 func switchAndWait(t testing.TB, pg *testservers.Postgres, tg *target) {
 	t.Helper()
-	(&archivertest.Target{Store: tg.st, Layout: tg.lay}).SwitchAndWait(t, pg)
+	tg.SwitchAndWait(t, pg)
 }
 
 func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what func() string) {
@@ -134,8 +78,8 @@ func barmanTool(t testing.TB, name string) string {
 // barman runs a barman-cloud tool against the target and returns its output.
 func (tg *target) barman(t testing.TB, tool string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(barmanTool(t, tool), append(append([]string{}, tg.flags...), args...)...)
-	cmd.Env = append(os.Environ(), append([]string{"TZ=UTC"}, tg.env...)...)
+	cmd := exec.Command(barmanTool(t, tool), append(append([]string{}, tg.Flags...), args...)...)
+	cmd.Env = append(os.Environ(), append([]string{"TZ=UTC"}, tg.Env...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %v: %v\n%s", tool, args, err, out)
@@ -158,7 +102,7 @@ func (tg *target) barmanRecoverTS(t testing.TB, id, tablespace string) *testserv
 func (tg *target) recoverWith(t testing.TB, id string, segMB int, restoreArgs, conf []string) *testservers.Postgres {
 	t.Helper()
 	p := testservers.NewPostgresDir(t, testservers.PostgresOptions{WALSegSizeMB: segMB, Conf: senderConf})
-	tg.barman(t, "barman-cloud-restore", append(restoreArgs, tg.dest, tg.server, id, p.DataDir)...)
+	tg.barman(t, "barman-cloud-restore", append(restoreArgs, tg.Dest, tg.Server, id, p.DataDir)...)
 	if out, err := exec.Command("chown", "-R", "postgres:postgres", p.DataDir).CombinedOutput(); os.Geteuid() == 0 && err != nil {
 		t.Fatalf("chown: %v: %s", err, out)
 	}
@@ -172,8 +116,8 @@ func (tg *target) recoverWith(t testing.TB, id string, segMB int, restoreArgs, c
 	}
 	p.Configure(t)
 	restore := fmt.Sprintf("restore_command = '%s %s %s %s %%f %%p'", barmanTool(t, "barman-cloud-wal-restore"),
-		strings.Join(tg.flags, " "), tg.dest, tg.server)
-	p.SetEnv(append([]string{"TZ=UTC"}, tg.env...))
+		strings.Join(tg.Flags, " "), tg.Dest, tg.Server)
+	p.SetEnv(append([]string{"TZ=UTC"}, tg.Env...))
 	p.AppendConf(t, append([]string{restore, "archive_mode = off"}, conf...)...)
 	if err := os.WriteFile(filepath.Join(p.DataDir, "recovery.signal"), nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func TestScheduleRunsOnThePrimaryOnly(t *testing.T) {
 
 	done, _ := infos(t, tg)
 	for _, id := range done {
-		rc, err := tg.st.Get(t.Context(), tg.lay.BackupInfoKey(id))
+		rc, err := tg.Store.Get(t.Context(), tg.Layout.BackupInfoKey(id))
 		if err != nil {
 			t.Fatal(err)
 		}
