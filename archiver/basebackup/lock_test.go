@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 )
 
 // TestLockExcludes: a second holder is refused with ErrRunning naming the holder; after unlock the lock
@@ -30,4 +32,14 @@ func TestLockExcludes(t *testing.T) {
 		t.Fatalf("Lock after unlock: %v", err)
 	}
 	unlock2()
+}
+
+// TestStagesAreExported: every failure stage Reason returns has its metric series from the start.
+func TestStagesAreExported(t *testing.T) {
+	if strings.Join(Stages, ",") != strings.Join(metrics.BackupStages, ",") {
+		t.Fatalf("basebackup stages %v, metrics exports %v", Stages, metrics.BackupStages)
+	}
+	if Reason(errors.New("x")) != StageUpload || Reason(stage(StageWAL, errors.New("x"))) != StageWAL {
+		t.Fatal("Reason does not read the stage")
+	}
 }
