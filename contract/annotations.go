@@ -10,6 +10,12 @@ const (
 	// ClusterServerName overrides the server name (the folder under the destination path); default: the
 	// Cluster's name.
 	ClusterServerName = Prefix + "server-name"
+	// ClusterBackupSchedule is the cron schedule of base backups, which the pod webhook hands to the
+	// archiver (contract.BackupSchedule); only the primary's archiver acts on it.
+	ClusterBackupSchedule = Prefix + "backup-schedule"
+	// ClusterMaxWALHold bounds the WAL the slot keeps for an archive that is behind (contract.MaxWALHold), as
+	// a Kubernetes quantity such as 8Gi.
+	ClusterMaxWALHold = Prefix + "max-wal-hold"
 )
 
 // ObjectStore annotations: the cloud identity a store is reached with, declared once and wired into every

@@ -32,6 +32,16 @@ var (
 	ListenAddress   = Setting{"listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz"}
 	LogLevel        = Setting{"log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace"}
 	MaxWALHold      = Setting{"max-wal-hold", "WAL_ARCHIVER_MAX_WAL_HOLD", "most WAL the slot keeps for segments the store has not taken (e.g. 8Gi); past it the oldest are given up, a gap in the archive; empty or 0: no bound"}
+
+	// Base backups and retention (the store's data.* fields, spec.retentionPolicy and
+	// instanceSidecarConfiguration.retentionPolicyIntervalSeconds, and the Cluster's schedule annotation).
+	BackupSchedule          = Setting{"backup-schedule", "WAL_ARCHIVER_BACKUP_SCHEDULE", "cron schedule of base backups, taken by the primary's archiver (5 fields, or 6 with seconds first); empty: on demand only"}
+	DataCompression         = Setting{"data-compression", "WAL_ARCHIVER_DATA_COMPRESSION", "base backup compression: gzip, bzip2, snappy, lz4 or empty"}
+	DataJobs                = Setting{"data-jobs", "WAL_ARCHIVER_DATA_JOBS", "parallel uploads (and downloads on restore) of a base backup"}
+	DataImmediateCheckpoint = Setting{"data-immediate-checkpoint", "WAL_ARCHIVER_DATA_IMMEDIATE_CHECKPOINT", "true: the backup starts with a fast checkpoint instead of a spread one"}
+	DataEncryption          = Setting{"data-encryption", "WAL_ARCHIVER_DATA_ENCRYPTION", "S3 server-side encryption of base backups: AES256 or aws:kms"}
+	RetentionPolicy         = Setting{"retention-policy", "WAL_ARCHIVER_RETENTION_POLICY", "recovery window: Nd, Nw or Nm (barman's RECOVERY WINDOW OF N DAYS|WEEKS|MONTHS); empty: keep everything"}
+	RetentionInterval       = Setting{"retention-interval", "WAL_ARCHIVER_RETENTION_INTERVAL", "how often the primary's archiver applies the retention policy"}
 )
 
 // Standard variables the pod webhook sets for the SDKs and for libpq-compatible connection settings.
@@ -81,8 +91,11 @@ const (
 const (
 	DefaultSlotName        = "wal_archiver"
 	DefaultPartialInterval = "60s"
-	DefaultListenAddress   = ":9188"
-	DefaultPort            = 9188
+	// DefaultRetentionInterval is upstream's retentionPolicyIntervalSeconds default (1800).
+	DefaultRetentionInterval = "30m"
+	DefaultDataJobs          = 4
+	DefaultListenAddress     = ":9188"
+	DefaultPort              = 9188
 	// PortName names the sidecar's port: manifests/monitoring's PodMonitor scrapes the pods that have it.
 	PortName        = "archiver-http"
 	ReplicationUser = "streaming_replica"
@@ -124,5 +137,6 @@ const (
 func Settings() []Setting {
 	return []Setting{DestinationPath, ServerName, Provider, EndpointURL, EndpointCAFile, Compression,
 		Encryption, Tags, HistoryTags, S3IAMRole, AzureCredential, SlotName, SpoolDir, PartialInterval,
-		ListenAddress, LogLevel, MaxWALHold}
+		ListenAddress, LogLevel, BackupSchedule, DataCompression, DataJobs, DataImmediateCheckpoint, DataEncryption,
+		RetentionPolicy, RetentionInterval, MaxWALHold}
 }

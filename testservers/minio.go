@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -106,8 +108,18 @@ func (m *MinIO) Client() *s3.Client {
 // CreateBucket creates bucket, failing the test on error.
 func (m *MinIO) CreateBucket(t testing.TB, bucket string) {
 	t.Helper()
-	if _, err := m.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("testservers: creating MinIO bucket %q: %v", bucket, err)
+	// /minio/health/live answers before the object layer is up; until it is, requests get 503
+	// XMinioServerNotInitialized (for seconds on a loaded machine).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := m.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "XMinioServerNotInitialized") || time.Now().After(deadline) {
+			t.Fatalf("testservers: creating MinIO bucket %q: %v", bucket, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

@@ -19,11 +19,16 @@ const (
 	ReasonCompare  = "compare"
 	ReasonConflict = "conflict"
 	ReasonDownload = "download"
+	// ReasonRetention: a retention run failed (catalog unreadable, a delete refused); ReasonBackup: a base
+	// backup failed.
+	ReasonRetention = "retention"
+	ReasonBackup    = "backup"
 )
 
 // Reasons lists every failure reason. Each one's series exists from the start, at 0, so that rate() and
 // increase() in an alert see the first failure instead of a series that appears at 1.
-var Reasons = []string{ReasonConnect, ReasonStream, ReasonSpool, ReasonUpload, ReasonCompare, ReasonConflict, ReasonDownload}
+var Reasons = []string{ReasonConnect, ReasonStream, ReasonSpool, ReasonUpload, ReasonCompare, ReasonConflict, ReasonDownload,
+	ReasonRetention, ReasonBackup}
 
 // Metrics are the archiver's collectors on their own registry (no Go runtime noise unless asked for).
 type Metrics struct {
@@ -44,6 +49,8 @@ type Metrics struct {
 	Primary           prometheus.Gauge
 	Timeline          prometheus.Gauge
 	Health            *Health
+	Catalog           *Catalog
+	Backup            *Backup
 }
 
 // New registers the collectors on a fresh registry, with the process and Go collectors.
@@ -89,6 +96,8 @@ func New() *Metrics {
 	for _, r := range Reasons {
 		m.Failures.WithLabelValues(r)
 	}
+	m.Catalog = newCatalog(r)
+	m.Backup = newBackup(r)
 	return m
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -155,22 +154,11 @@ func download(ctx context.Context, st store.Store, key string, codec compress.Co
 		return 0, fmt.Errorf("%s: %w", key, err)
 	}
 	defer d.Close()
-	cr := &countingReader{r: d}
+	cr := &store.CountingReader{R: d}
 	if err := durable.WriteFile(dest, filepath.Dir(dest), cr); err != nil {
 		return 0, fmt.Errorf("%s: %w", key, err)
 	}
-	return cr.n, nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return cr.N, nil
 }
 
 // prefetch fetches the next cfg.Prefetch segments of the same timeline into the spool, in parallel, and

@@ -71,6 +71,24 @@ func (m *memStore) Get(_ context.Context, key string) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
+// GetRange slices what Get returns (an in-memory store has no cheaper way).
+func (m *memStore) GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	rc, err := m.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := io.ReadAll(rc)
+	if length < 0 {
+		length = int64(len(b)) - offset
+	}
+	return io.NopCloser(bytes.NewReader(b[offset : offset+length])), nil
+}
+
+// CreateParallel is one Create: an in-memory store has nothing to parallelise.
+func (m *memStore) CreateParallel(ctx context.Context, key string, body io.Reader, opts store.PutOptions, _ int) (int64, error) {
+	return store.CreateSerially(ctx, m, key, body, opts)
+}
+
 func (m *memStore) List(_ context.Context, prefix string) ([]store.Object, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

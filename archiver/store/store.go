@@ -60,8 +60,18 @@ type Store interface {
 	Stat(ctx context.Context, key string) (Object, error)
 	// Get opens the object for reading, or ErrNotFound.
 	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// GetRange opens length bytes of the object starting at offset (length -1: to its end), or
+	// ErrNotFound; a restore reads one large base-backup tar over several connections with it. The range
+	// must lie inside the object and length must not be 0.
+	GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
 	// List returns the objects whose keys start with prefix, in lexical order.
 	List(ctx context.Context, prefix string) ([]Object, error)
+	// CreateParallel is Create for a large body of unknown size (a base backup's tar): it reads body in
+	// parts and sends up to jobs of them at once (S3 multipart, Azure staged blocks, GCS composed parts),
+	// so the service, not one connection, sets the pace. Like Create it never replaces an object
+	// (ErrExists); on an error, or when ctx ends, the object does not exist and no part is left behind
+	// that the service keeps (best effort). It returns the bytes stored.
+	CreateParallel(ctx context.Context, key string, body io.Reader, opts PutOptions, jobs int) (int64, error)
 	// Delete removes the object; deleting a missing object is not an error. Used by `check` to clean up
 	// its probe and to remove a .partial once the full segment is archived.
 	Delete(ctx context.Context, key string) error

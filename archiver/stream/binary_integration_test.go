@@ -25,25 +25,7 @@ import (
 // read (restore_command runs as postgres).
 var binDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wal-archiver-bin-")
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
-	if err == nil {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "wal-archiver"), "github.com/objectstore-webhook/objectstore-webhook/cmd/wal-archiver")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		err = cmd.Run()
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "building wal-archiver for the integration tests:", err)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testservers.RunWithArchiver(m, &binDir)) }
 
 func binary() string { return filepath.Join(binDir, "wal-archiver") }
 

@@ -120,13 +120,7 @@ func switchWAL(t testing.TB, pg *testservers.Postgres) string {
 // waitFor polls cond until it holds, failing the test after timeout with what() as the explanation.
 func waitFor(t testing.TB, timeout time.Duration, cond func() bool, what func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s: %s", timeout, what())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testservers.WaitFor(t, timeout, cond, what)
 }
 
 func (r *running) key(name string) string {

@@ -80,6 +80,12 @@ func (s *downStore) Get(context.Context, string) (io.ReadCloser, error) { return
 func (s *downStore) List(context.Context, string) ([]store.Object, error) {
 	return nil, errDown
 }
+func (s *downStore) GetRange(context.Context, string, int64, int64) (io.ReadCloser, error) {
+	return nil, errDown
+}
+func (s *downStore) CreateParallel(context.Context, string, io.Reader, store.PutOptions, int) (int64, error) {
+	return 0, errDown
+}
 func (s *downStore) Delete(context.Context, string) error { return errDown }
 
 func TestAbandonFreesQueuedAndInFlight(t *testing.T) {

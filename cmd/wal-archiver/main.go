@@ -16,6 +16,9 @@ Usage:
   wal-archiver stream [flags]                 archive WAL over a physical replication slot
   wal-archiver restore [flags] WALNAME DEST   restore_command = 'wal-archiver restore %f %p'
   wal-archiver check [flags]                  check the store is reachable and writable
+  wal-archiver backup [flags]                 take a base backup now (BASE_BACKUP) and print its ID
+  wal-archiver retention [--dry-run] [flags]  apply the retention policy to base backups and WAL
+  wal-archiver restore-backup [flags] DEST    restore a base backup (--backup-id, --target-time) into an empty PGDATA
   wal-archiver version                        print the version
 
 Every setting is a flag or its environment variable (the flag wins); run 'wal-archiver COMMAND -h'.
@@ -33,8 +36,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runStream(args[1:], stderr)
 	case "restore":
 		return runRestore(args[1:], stderr)
+	case "backup":
+		return runBackup(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "retention":
+		return runRetention(args[1:], stdout, stderr)
+	case "restore-backup":
+		return runRestoreBackup(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "wal-archiver", version.String())
 		return 0

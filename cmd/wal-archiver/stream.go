@@ -94,6 +94,24 @@ func runStream(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
+	ret, err := newRetention(s, st, lay, m, log)
+	if err != nil {
+		return fail(err)
+	}
+	go ret.Loop(ctx, func() bool { return m.Health.State() == metrics.StateStreaming })
+	if spec := s.get(contract.BackupSchedule, ""); spec != "" {
+		sched, err := parseSchedule(spec)
+		if err != nil {
+			return fail(err)
+		}
+		job, err := newBackupJob(ctx, s, conn, m, log)
+		if err != nil {
+			return fail(err)
+		}
+		m.Catalog.ScheduleInterval.Set(scheduleInterval(sched, time.Now()).Seconds())
+		// Only the primary's archiver streams; a standby's waits, and takes no backup.
+		go job.Loop(ctx, sched, func() bool { return m.Health.State() == metrics.StateStreaming })
+	}
 	listen := s.get(contract.ListenAddress, contract.DefaultListenAddress)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -17,10 +17,15 @@
 #   azurite          bin/azurite/node_modules/.bin/azurite-blob (npm)
 #   postgresql       Debian's PostgreSQL server (apt-get, only if no initdb is found)
 #   codec-tools      gzip bzip2 xz zstd lz4 (apt-get, only those missing)
+#   barman           Debian's barman-cli-cloud with python3-boto3 and python3-azure
+#                    (apt-get, only those missing): barman-cloud-backup, -restore,
+#                    -wal-archive, -wal-restore, -backup-list, -backup-delete, the
+#                    oracle that upstream reads what we write (S3 and Azure; Debian
+#                    has no Google Cloud library for it)
 #   prometheus-operator-crds  bin/crds/prometheus-operator/: the PodMonitor and PrometheusRule CRDs
 #                    from the prometheus-operator module on the proxy, for the e2e check of
 #                    manifests/monitoring
-#   test-services    minio fake-gcs-server azurite postgresql codec-tools
+#   test-services    minio fake-gcs-server azurite postgresql codec-tools barman
 #   all              everything above
 #
 # Every tool is skipped when its binary exists and bin/.<name>.version holds the
@@ -487,24 +492,50 @@ install_codec_tools() {
 	done_ "${missing[*]}"
 }
 
+# ---- barman-cli-cloud (Debian) ---------------------------------------------
+# The cross-tests back up and restore with upstream's own tools. barman-cli-cloud depends on
+# python3-barman only; the cloud SDKs are "Recommends", hence installed by name: boto3 for S3,
+# python3-azure for Azure Blob Storage (about 540 MB, most of it SDKs for other services).
+# Debian's interpreter, the one barman's scripts run under (a pyenv or venv python3 earlier on the PATH
+# does not see Debian's modules).
+BARMAN_PYTHON=/usr/bin/python3
+install_barman() {
+	local missing=() m
+	command -v barman-cloud-backup >/dev/null || missing+=(barman-cli-cloud)
+	for m in boto3:python3-boto3 azure.storage.blob:python3-azure; do
+		"$BARMAN_PYTHON" -c "import ${m%%:*}" 2>/dev/null || missing+=("${m#*:}")
+	done
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		log "barman-cli-cloud is installed ($(barman-cloud-backup --version 2>&1 | head -1), boto3, azure)"
+		return
+	fi
+	begin barman "${missing[*]}"
+	apt_install "${missing[@]}"
+	command -v barman-cloud-backup >/dev/null || die "barman-cloud-backup is still missing after apt-get install"
+	for m in boto3 azure.storage.blob; do
+		"$BARMAN_PYTHON" -c "import $m" 2>/dev/null || die "$BARMAN_PYTHON cannot import $m after apt-get install"
+	done
+	done_ "$(barman-cloud-backup --version 2>&1 | head -1)"
+}
+
 # ---- main ------------------------------------------------------------------
 mkdir -p "$BIN/k8s"
 
-ALL=(kube-apiserver kubectl etcd controller-gen helm minio fake-gcs-server prometheus-operator-crds azurite postgresql codec-tools)
+ALL=(kube-apiserver kubectl etcd controller-gen helm minio fake-gcs-server prometheus-operator-crds azurite postgresql codec-tools barman)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(all)
 todo=()
 for t in "${targets[@]}"; do
 	case $t in
 	controlplane) todo+=(kube-apiserver kubectl etcd) ;;
-	test-services) todo+=(minio fake-gcs-server azurite postgresql codec-tools) ;;
+	test-services) todo+=(minio fake-gcs-server azurite postgresql codec-tools barman) ;;
 	all) todo+=("${ALL[@]}") ;;
-	kube-apiserver | kubectl | etcd | controller-gen | helm | prometheus-operator-crds | minio | fake-gcs-server | azurite | postgresql | codec-tools) todo+=("$t") ;;
+	kube-apiserver | kubectl | etcd | controller-gen | helm | prometheus-operator-crds | minio | fake-gcs-server | azurite | postgresql | codec-tools | barman) todo+=("$t") ;;
 	-h | --help | help)
 		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		exit 0
 		;;
-	*) die "unknown target '$t' (want controlplane|kube-apiserver|kubectl|etcd|prometheus-operator-crds|controller-gen|helm|minio|fake-gcs-server|azurite|postgresql|test-services|all)" ;;
+	*) die "unknown target '$t' (want controlplane|kube-apiserver|kubectl|etcd|prometheus-operator-crds|controller-gen|helm|minio|fake-gcs-server|azurite|postgresql|codec-tools|barman|test-services|all)" ;;
 	esac
 done
 # The installs that wait on the network (npm, apt) run beside the Go builds,
@@ -514,7 +545,7 @@ net=()
 cpu=()
 for t in "${todo[@]}"; do
 	case $t in
-	azurite | postgresql | codec-tools | prometheus-operator-crds) net+=("$t") ;;
+	azurite | postgresql | codec-tools | barman | prometheus-operator-crds) net+=("$t") ;;
 	*) cpu+=("$t") ;;
 	esac
 done

@@ -15,7 +15,8 @@
 #   make controlplane    bin/k8s/kube-apiserver + bin/k8s/etcd (KUBEBUILDER_ASSETS) + bin/k8s/kubectl
 #   make controller-gen  bin/controller-gen
 #   make helm            bin/helm (the chart's tests)
-#   make test-services   bin/minio, bin/fake-gcs-server, bin/azurite, Debian PostgreSQL
+#   make test-services   bin/minio, bin/fake-gcs-server, bin/azurite, Debian PostgreSQL, codec tools,
+#                        Debian barman-cli-cloud
 #   eval "$(make -s tools-env)"   exports the variables below into a shell
 
 TOOLS_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
@@ -41,8 +42,11 @@ PROMETHEUS_OPERATOR_CRDS ?= $(TOOLS_BIN)/crds/prometheus-operator
 # the highest installed major. Recursive on purpose: on a fresh machine it is
 # only there after `make test-services`.
 PG_BINDIR ?= $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -1)
+# Debian's barman-cli-cloud (barman-cloud-backup, -restore, -wal-archive, ...), the upstream oracle of
+# the base-backup cross-tests; where apt puts it.
+BARMAN_BINDIR ?= /usr/bin
 
-export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL HELM CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PROMETHEUS_OPERATOR_CRDS PG_BINDIR
+export KUBEBUILDER_ASSETS KUBE_APISERVER ETCD KUBECTL HELM CONTROLLER_GEN MINIO FAKE_GCS_SERVER AZURITE PROMETHEUS_OPERATOR_CRDS PG_BINDIR BARMAN_BINDIR
 
 .PHONY: tools controlplane controller-gen helm test-services tools-env
 
@@ -73,3 +77,4 @@ tools-env:
 	@echo "export AZURITE='$(AZURITE)'"
 	@echo "export PROMETHEUS_OPERATOR_CRDS='$(PROMETHEUS_OPERATOR_CRDS)'"
 	@echo "export PG_BINDIR='$(PG_BINDIR)'"
+	@echo "export BARMAN_BINDIR='$(BARMAN_BINDIR)'"

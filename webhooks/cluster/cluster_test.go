@@ -220,6 +220,8 @@ func TestValidate(t *testing.T) {
 		map[string]string{contract.StoreAWSPodIdentity: "false"})
 	bareGKE := store("bare-gke", barmanv1.BarmanCredentials{Google: &barmanv1.GoogleCredentials{GKEEnvironment: true}}, nil)
 	set := newSet(irsaStore, gkeStore, bareIRSAStore, sameDest, other, annotated, podID, podIDOff, bareGKE)
+	upstreamScheduled := cl("sched", map[string]string{contract.ClusterBackupSchedule: "@daily"}, cnpgv1.ClusterSpec{Plugins: []cnpgv1.PluginConfiguration{{
+		Name: contract.UpstreamPluginName, Parameters: map[string]string{"barmanObjectName": "aws"}}}})
 
 	for name, tc := range map[string]struct {
 		old, c   *cnpgv1.Cluster
@@ -264,6 +266,24 @@ func TestValidate(t *testing.T) {
 		"identity on the named ServiceAccount": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{ServiceAccountName: "backup"})},
 		"named ServiceAccount without it": {c: cl("pg", uses("bare"), cnpgv1.ClusterSpec{ServiceAccountName: "plain"}),
 			warnings: []string{"no identity"}},
+		"backup schedule, 5 fields":                  {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "0 3 * * *"), cnpgv1.ClusterSpec{})},
+		"backup schedule, 6 fields as CloudNativePG": {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "0 0 3 * * 0"), cnpgv1.ClusterSpec{})},
+		"backup schedule, descriptor":                {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "@daily"), cnpgv1.ClusterSpec{})},
+		"backup schedule, 4 fields": {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "0 3 * *"), cnpgv1.ClusterSpec{}),
+			errs: []string{`expected 5 to 6 fields, found 4: [0 3 * *]: write 5 cron fields ("0 3 * * *"), 6 with seconds first`}},
+		"backup schedule, hour 25": {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "0 25 * * *"), cnpgv1.ClusterSpec{}),
+			errs: []string{`metadata.annotations[objectstore-webhook.io/backup-schedule]: Invalid value: "0 25 * * *": end of range (25) above maximum (23)`}},
+		"backup schedule with a time zone": {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, "TZ=Europe/Paris 0 3 * * *"), cnpgv1.ClusterSpec{}),
+			errs: []string{"time zones (TZ=) are not supported, schedules run in UTC"}},
+		"max-wal-hold as a quantity": {c: cl("pg", uses("aws", contract.ClusterMaxWALHold, "8Gi"), cnpgv1.ClusterSpec{})},
+		"max-wal-hold not a quantity": {c: cl("pg", uses("aws", contract.ClusterMaxWALHold, "8 gigs"), cnpgv1.ClusterSpec{}),
+			errs: []string{`metadata.annotations[objectstore-webhook.io/max-wal-hold]: Invalid value: "8 gigs": must be a quantity of bytes such as "8Gi"`}},
+		"max-wal-hold negative": {c: cl("pg", uses("aws", contract.ClusterMaxWALHold, "-1Gi"), cnpgv1.ClusterSpec{}),
+			errs: []string{"must be a whole, non-negative number of bytes"}},
+		"backup schedule, empty": {c: cl("pg", uses("aws", contract.ClusterBackupSchedule, " "), cnpgv1.ClusterSpec{}),
+			errs: []string{"omit it for on-demand backups only"}},
+		"backup schedule on an upstream plugin Cluster": {c: upstreamScheduled,
+			set: newSet(irsaStore), warnings: []string{"backup-schedule is ignored: the Barman Cloud Plugin runs no wal-archiver"}},
 		"not opted in": {c: cl("pg", nil, cnpgv1.ClusterSpec{})},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -28,6 +28,20 @@ func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field
 			errs = append(errs, field.Invalid(annotationsPath.Key(contract.ClusterServerName), name, msg))
 		}
 	}
+	if v, set := c.Annotations[contract.ClusterMaxWALHold]; set {
+		if _, msg := MaxWALHold(v); msg != "" {
+			errs = append(errs, field.Invalid(annotationsPath.Key(contract.ClusterMaxWALHold), v, msg))
+		}
+	}
+	if spec, set := c.Annotations[contract.ClusterBackupSchedule]; set {
+		switch msg := CheckSchedule(spec); {
+		case msg != "":
+			errs = append(errs, field.Invalid(annotationsPath.Key(contract.ClusterBackupSchedule), spec, msg))
+		case b.Upstream:
+			warnings = append(warnings, contract.ClusterBackupSchedule+
+				" is ignored: the Barman Cloud Plugin runs no wal-archiver; use a ScheduledBackup")
+		}
+	}
 	store, err := lookup.ObjectStore(ctx, c.Namespace, b.Store)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading ObjectStore %s/%s: %w", c.Namespace, b.Store, err)

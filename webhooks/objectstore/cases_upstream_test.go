@@ -75,6 +75,21 @@ func upstreamCases() []ruleCase {
 		{rule: "retention-interval", name: "negative", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.InstanceSidecarConfiguration.RetentionPolicyIntervalSeconds = -60
 		}), deny: []string{"spec.instanceSidecarConfiguration.retentionPolicyIntervalSeconds"}},
+		{rule: "retention-interval", name: "below a minute", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.InstanceSidecarConfiguration.RetentionPolicyIntervalSeconds = 10
+		}), warn: []string{"spec.instanceSidecarConfiguration.retentionPolicyIntervalSeconds"}},
+
+		{rule: "archiver-ignored", name: "data settings wal-archiver implements", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{Compression: "lz4", Jobs: int32p(8), ImmediateCheckpoint: true, Encryption: "AES256"}
+		})},
+		{rule: "archiver-ignored", name: "backup and restore arguments", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{AdditionalCommandArgs: []string{"--min-chunk-size=5MB"},
+				RestoreAdditionalCommandArgs: []string{"--read-timeout=60"}}
+		}), warn: []string{"spec.configuration.data.additionalCommandArgs", "spec.configuration.data.restoreAdditionalCommandArgs"}},
+		{rule: "archiver-ignored", name: "WAL arguments", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{ArchiveAdditionalCommandArgs: []string{"--max-concurrency=4"},
+				RestoreAdditionalCommandArgs: []string{"--read-timeout=60"}}
+		}), warn: []string{"spec.configuration.wal.archiveAdditionalCommandArgs", "spec.configuration.wal.restoreAdditionalCommandArgs"}},
 
 		{rule: "tags", name: "plain", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.Tags = map[string]string{"team": "db", "env": "prod"}
@@ -89,16 +104,19 @@ func upstreamCases() []ruleCase {
 		{rule: "tags", name: "empty key", obj: with(s3Keys, func(o *v1.ObjectStore) { o.Spec.Configuration.Tags = map[string]string{"": "x"} }),
 			deny: []string{"spec.configuration.tags[]"}},
 
+		{rule: "args", name: "the archiver's own, separate elements", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.InstanceSidecarConfiguration.AdditionalContainerArgs = []string{"--partial-interval", "30s", "--slot=pg_archiver"}
+		})},
 		{rule: "args", name: "separate elements", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{ArchiveAdditionalCommandArgs: []string{"--max-concurrency", "4", "--min-chunk-size=5MB"}}
 			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{AdditionalCommandArgs: []string{"--read-timeout=60", "--tags=team db"}}
-		})},
+		}), warn: []string{"spec.configuration.wal.archiveAdditionalCommandArgs", "spec.configuration.data.additionalCommandArgs"}},
 		{rule: "args", name: "flag and value in one element (plugin #428)", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{AdditionalCommandArgs: []string{"--min-chunk-size=5MB", "--max-single-put-size 16777216"}}
-		}), deny: []string{"spec.configuration.data.additionalCommandArgs[1]"}},
+		}), deny: []string{"spec.configuration.data.additionalCommandArgs[1]"}, warn: []string{"spec.configuration.data.additionalCommandArgs"}},
 		{rule: "args", name: "short flag with value", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{RestoreAdditionalCommandArgs: []string{"-e AES256"}}
-		}), deny: []string{"spec.configuration.wal.restoreAdditionalCommandArgs[0]"}},
+		}), deny: []string{"spec.configuration.wal.restoreAdditionalCommandArgs[0]"}, warn: []string{"spec.configuration.wal.restoreAdditionalCommandArgs"}},
 	}
 }
 

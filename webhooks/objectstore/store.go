@@ -81,6 +81,7 @@ func credentialsProvider(c *v1.BarmanObjectStoreConfiguration) (provider, int) {
 func (v *validator) store(o *v1.ObjectStore) {
 	cfg := &o.Spec.Configuration
 	v.upstream(o)
+	v.consumers(&o.Spec)
 	prov, n := credentialsProvider(cfg)
 	switch {
 	case n == 0:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -89,6 +90,7 @@ func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStor
 		s.setting(contract.Compression, string(w.Compression))
 		s.setting(contract.Encryption, string(w.Encryption))
 	}
+	s.backups(c, store)
 	s.setting(contract.Tags, jsonObject(conf.Tags))
 	s.setting(contract.HistoryTags, jsonObject(conf.HistoryTags))
 	s.setting(contract.SlotName, contract.DefaultSlotName)
@@ -101,6 +103,35 @@ func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStor
 	s.replication(c)
 	s.args = append(s.args, s.conf.AdditionalContainerArgs...)
 	return s, nil
+}
+
+// backups passes the store's base backup and retention settings, and the Cluster's schedule, which only
+// the primary's archiver acts on. A schedule the Cluster webhook would refuse (it predates the check, or
+// the webhook was off) is left out rather than handed to an archiver that would not start on it.
+func (s *sidecar) backups(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) {
+	if spec := cluster.ScheduleOf(c.Annotations); spec != "" && cluster.CheckSchedule(spec) == "" {
+		s.setting(contract.BackupSchedule, spec)
+	}
+	if d := store.Spec.Configuration.Data; d != nil {
+		s.setting(contract.DataCompression, string(d.Compression))
+		if d.Jobs != nil && *d.Jobs > 0 {
+			s.setting(contract.DataJobs, strconv.Itoa(int(*d.Jobs)))
+		}
+		if d.ImmediateCheckpoint {
+			s.setting(contract.DataImmediateCheckpoint, "true")
+		}
+		s.setting(contract.DataEncryption, string(d.Encryption))
+	}
+	if v, set := c.Annotations[contract.ClusterMaxWALHold]; set {
+		if n, msg := cluster.MaxWALHold(v); msg == "" && n > 0 {
+			s.setting(contract.MaxWALHold, strconv.FormatInt(n, 10))
+		}
+	}
+	s.setting(contract.RetentionPolicy, store.Spec.RetentionPolicy)
+	if n := s.conf.RetentionPolicyIntervalSeconds; n > 0 {
+		// The archiver's minimum is a minute; the ObjectStore rule retention-interval warns about less.
+		s.setting(contract.RetentionInterval, strconv.Itoa(max(n, 60))+"s")
+	}
 }
 
 func providerOf(store *barmanv1.ObjectStore) (string, error) {

@@ -30,7 +30,8 @@ func TestConformanceAzuriteConnectionString(t *testing.T) {
 	a := testservers.StartAzurite(t)
 	a.CreateContainer(t, "wal")
 	storetest.Run(t, storetest.Target{
-		Store:             open(t, azurestore.Config{Container: "wal", ConnectionString: a.ConnectionString(), ListPageSize: 7}),
+		Store:             open(t, azurestore.Config{Container: "wal", ConnectionString: a.ConnectionString(), ListPageSize: 7, PartSize: 4 << 20}),
+		ParallelPartSize:  4 << 20,
 		ListPageSize:      7,
 		MissingBucket:     open(t, azurestore.Config{Container: "no-such-container", ConnectionString: a.ConnectionString(), MaxRetries: -1}),
 		MissingBucketName: "no-such-container",

@@ -30,6 +30,8 @@ type Config struct {
 	// ChunkSize is the upload chunk size. 0 (the default) sends each object in one request, streaming the
 	// body without buffering it; that request cannot be retried by the client, the caller retries.
 	ChunkSize int
+	// ParallelPartSize is the size of the first parts of CreateParallel; 0 means 16 MiB.
+	ParallelPartSize int64
 	// ListPageSize is the page size of list requests; 0 keeps the service default (1000).
 	ListPageSize int
 	// MaxAttempts bounds the client's retries of one call; 0 keeps the library's default (retry until the

@@ -32,7 +32,8 @@ func TestConformanceFakeGCS(t *testing.T) {
 	f := testservers.StartFakeGCS(t)
 	f.CreateBucket(t, "wal")
 	storetest.Run(t, storetest.Target{
-		Store:             open(t, gcsstore.Config{Bucket: "wal", EmulatorHost: f.Host, ListPageSize: 7}),
+		Store:             open(t, gcsstore.Config{Bucket: "wal", EmulatorHost: f.Host, ListPageSize: 7, ParallelPartSize: 256 << 10}),
+		ParallelPartSize:  256 << 10,
 		ListPageSize:      7,
 		MissingBucket:     open(t, gcsstore.Config{Bucket: "no-such-bucket", EmulatorHost: f.Host, MaxAttempts: 1}),
 		MissingBucketName: "no-such-bucket",

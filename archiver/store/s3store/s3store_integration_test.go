@@ -45,7 +45,8 @@ func TestConformanceMinIO(t *testing.T) {
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{})
 	m.CreateBucket(t, "wal")
 	storetest.Run(t, storetest.Target{
-		Store:             open(t, m, func(c *s3store.Config) { c.ListPageSize = 7; c.MaxAttempts = 0 }),
+		Store:             open(t, m, func(c *s3store.Config) { c.ListPageSize = 7; c.MaxAttempts = 0; c.PartSize = 5 << 20 }),
+		ParallelPartSize:  5 << 20,
 		ListPageSize:      7,
 		MissingBucket:     open(t, m, func(c *s3store.Config) { c.Bucket = "no-such-bucket" }),
 		MissingBucketName: "no-such-bucket",

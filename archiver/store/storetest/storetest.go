@@ -31,6 +31,9 @@ type Target struct {
 	BadCredentials store.Store
 	// BucketName is the name MissingBucket points at; its errors must name it.
 	MissingBucketName string
+	// ParallelPartSize is the first part size Store uses in CreateParallel; the suite sends bodies of
+	// several parts (more than one compose request takes when it is below 1 MiB).
+	ParallelPartSize int64
 }
 
 // SegmentSize is the size of a default PostgreSQL WAL segment.
@@ -53,6 +56,8 @@ func Run(t *testing.T, tgt Target) {
 	run("EmptyObject", testEmpty)
 	run("ListLexicalAcrossPages", func(t *testing.T, s store.Store, prefix string) { testList(t, s, prefix, tgt.ListPageSize) })
 	run("DeleteIsIdempotent", testDelete)
+	run("CreateParallel", func(t *testing.T, s store.Store, prefix string) { runParallel(t, s, prefix, tgt.ParallelPartSize) })
+	run("GetRange", testGetRange)
 	t.Run("MissingBucket", func(t *testing.T) { testMissingBucket(t, tgt.MissingBucket, tgt.MissingBucketName) })
 	if tgt.BadCredentials != nil {
 		t.Run("BadCredentials", func(t *testing.T) { testBadCredentials(t, tgt.BadCredentials) })

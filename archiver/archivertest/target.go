@@ -1,0 +1,130 @@
+package archivertest
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
+	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+)
+
+// Target is one store, started for the test, as wal-archiver (Env) and barman-cloud (Dest, Flags, Env)
+// reach it.
+type Target struct {
+	Kind string // s3 (MinIO), azure (Azurite) or gcs (fake-gcs-server)
+	Dest string // the destination path
+	// Env holds the credentials and the WAL_ARCHIVER_* settings (destination, server name).
+	Env []string
+	// Flags are barman-cloud's provider flags; nil for gcs, which Debian's barman cannot reach.
+	Flags  []string
+	Store  store.Store
+	Layout layout.Layout
+	Server string
+}
+
+// NewTarget starts the store kind with a bucket "wal" and opens it under prefix/<server>.
+func NewTarget(t testing.TB, kind, server string) *Target {
+	t.Helper()
+	tg := &Target{Kind: kind, Server: server}
+	switch kind {
+	case "s3":
+		m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+		m.CreateBucket(t, "wal")
+		tg.Dest = "s3://wal/prefix"
+		tg.Flags = []string{"--endpoint-url", m.URL}
+		tg.Env = []string{"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_DEFAULT_REGION=" + m.Region,
+			"AWS_REGION=" + m.Region, "AWS_EC2_METADATA_DISABLED=true", "WAL_ARCHIVER_ENDPOINT_URL=" + m.URL}
+	case "azure":
+		a := testservers.StartAzurite(t)
+		a.CreateContainer(t, "wal")
+		tg.Dest = a.BlobEndpoint + "/wal/prefix"
+		tg.Flags = []string{"--cloud-provider", "azure-blob-storage"}
+		tg.Env = []string{"AZURE_STORAGE_CONNECTION_STRING=" + a.ConnectionString()}
+	case "gcs":
+		f := testservers.StartFakeGCS(t)
+		f.CreateBucket(t, "wal")
+		tg.Dest = "gs://wal/prefix"
+		tg.Env = []string{"STORAGE_EMULATOR_HOST=" + f.Host}
+	default:
+		t.Fatalf("archivertest: unknown store %q; want s3, azure or gcs", kind)
+	}
+	tg.Env = append(tg.Env, "WAL_ARCHIVER_DESTINATION_PATH="+tg.Dest, "WAL_ARCHIVER_SERVER_NAME="+server, "TZ=UTC")
+	st, loc, err := storeconfig.Open(context.Background(), storeconfig.SettingsFromEnv(tg.Getenv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Store = st
+	if tg.Layout, err = layout.New(loc.Prefix, server); err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// Getenv reads a variable of Env.
+func (tg *Target) Getenv(k string) string {
+	for _, e := range tg.Env {
+		if v, ok := strings.CutPrefix(e, k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// StartStream runs our WAL archiver (in this process, WAL in codec) on pg into the target until the
+// test ends.
+func (tg *Target) StartStream(t testing.TB, pg *testservers.Postgres, codec string, log logr.Logger) *metrics.Metrics {
+	t.Helper()
+	c, err := compress.Lookup(codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgconn.ParseConfig(pg.ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metrics.New()
+	a, err := stream.New(stream.Config{Conn: conn, Slot: "archiver", SpoolDir: filepath.Join(t.TempDir(), "spool"),
+		Upload:         stream.UploaderConfig{Store: tg.Store, Layout: tg.Layout, Codec: c, MaxParallel: 4, MaxBackoff: time.Second},
+		StatusInterval: 200 * time.Millisecond, PollInterval: 500 * time.Millisecond, MemoryBudget: 8 * pg.SegSize,
+		Metrics: m, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Minute):
+			t.Errorf("archivertest: the WAL archiver did not stop")
+		}
+	})
+	return m
+}
+
+// SwitchAndWait closes pg's current segment and waits until the target's archive holds it.
+func (tg *Target) SwitchAndWait(t testing.TB, pg *testservers.Postgres) {
+	t.Helper()
+	seg := pg.SwitchWAL(t)
+	n, err := layout.Parse(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testservers.WaitFor(t, 2*time.Minute, func() bool {
+		objs, err := tg.Store.List(context.Background(), tg.Layout.Key(n, ""))
+		return err == nil && len(objs) > 0
+	}, func() string { return seg + " was not archived" })
+}
