@@ -38,7 +38,7 @@ func backupRunning(pg *testservers.Postgres) bool {
 }
 
 // infos lists the backups with a backup.info in the target, and whether any directory has tars only.
-func infos(t *testing.T, tg *target) (done []string, incomplete int) {
+func infos(t *testing.T, tg *target) (done, incomplete []string) {
 	t.Helper()
 	c, err := catalog.Read(context.Background(), tg.Store, tg.Layout)
 	if err != nil {
@@ -47,7 +47,10 @@ func infos(t *testing.T, tg *target) (done []string, incomplete int) {
 	for _, b := range c.Backups {
 		done = append(done, b.ID)
 	}
-	return done, len(c.Incomplete)
+	for _, d := range c.Incomplete {
+		incomplete = append(incomplete, d.Keys...)
+	}
+	return done, incomplete
 }
 
 // TestKilledBackupLeavesNothingVisible: while `wal-archiver backup` runs, a second one is refused (exit
@@ -128,8 +131,8 @@ func TestFailoverDuringBackup(t *testing.T) {
 	if Reason(err) != StagePostgres {
 		t.Errorf("failure reason %q (%v), want %q", Reason(err), err, StagePostgres)
 	}
-	if done, incomplete := infos(t, tg); len(done) != 0 || incomplete != 0 {
-		t.Fatalf("after the failed backup: backups %v, %d directories without backup.info; want none", done, incomplete)
+	if done, incomplete := infos(t, tg); len(done) != 0 || len(incomplete) != 0 {
+		t.Fatalf("after the failed backup: backups %v, objects without backup.info %v; want none", done, incomplete)
 	}
 
 	standby.Promote(t)

@@ -130,7 +130,8 @@ func (u *uploads) end() error {
 // abort stops the archive being received.
 func (u *uploads) abort(err error) {
 	if u.cur != nil {
-		u.cur.pw.CloseWithError(err)
+		// %v: the server's error may wrap io.ErrUnexpectedEOF, which must not read as the tar's end.
+		u.cur.pw.CloseWithError(fmt.Errorf("the server's stream broke: %v", err))
 		u.cur = nil
 	}
 }

@@ -30,8 +30,10 @@ type memStore struct {
 	mu     sync.Mutex
 	objs   map[string][]byte
 	ranges int
-	// failEvery makes every n-th ranged read fail once (a broken connection).
+	// failEvery makes every n-th ranged read break halfway (a broken connection), at most once per
+	// range, so a retry of it succeeds.
 	failEvery int
+	failed    map[string]bool
 }
 
 func newMemStore() *memStore { return &memStore{objs: map[string][]byte{}} }
@@ -77,7 +79,12 @@ func (m *memStore) GetRange(_ context.Context, key string, off, n int64) (io.Rea
 		return nil, fmt.Errorf("range %d+%d outside %d bytes", off, n, len(b))
 	}
 	body := b[off : off+n]
-	if m.failEvery > 0 && m.ranges%m.failEvery == 0 {
+	id := fmt.Sprint(key, off, n)
+	if m.failEvery > 0 && m.ranges%m.failEvery == 0 && !m.failed[id] {
+		if m.failed == nil {
+			m.failed = map[string]bool{}
+		}
+		m.failed[id] = true
 		// Half the body, then a broken connection.
 		return io.NopCloser(io.MultiReader(bytes.NewReader(body[:len(body)/2]), errReader{})), nil
 	}

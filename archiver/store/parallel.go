@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -38,7 +37,7 @@ func SendParts(ctx context.Context, body io.Reader, jobs int, base int64,
 	}
 	first := make([]byte, base)
 	n, rerr := io.ReadFull(body, first)
-	if rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+	if rerr != nil && !bodyEnded(rerr) {
 		return 0, 0, fmt.Errorf("reading the body: %w", rerr)
 	}
 	if rerr != nil {
@@ -82,7 +81,7 @@ func SendParts(ctx context.Context, body io.Reader, jobs int, base int64,
 			}
 			buf = buf[:size]
 			n, rerr = io.ReadFull(body, buf)
-			if rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+			if rerr != nil && !bodyEnded(rerr) {
 				fail(fmt.Errorf("reading the body: %w", rerr))
 				break
 			}
@@ -108,6 +107,11 @@ func SendParts(ctx context.Context, body io.Reader, jobs int, base int64,
 	}
 	return parts, total, firstErr
 }
+
+// bodyEnded tells the end of the body from a failure: io.ReadFull returns io.EOF or io.ErrUnexpectedEOF
+// themselves at a clean end, while a source that broke may return an error that wraps them (a
+// connection's "unexpected EOF"), which must fail the upload instead of completing a truncated object.
+func bodyEnded(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF } //nolint:errorlint
 
 // Creator is the part of Store that CreateSerially needs.
 type Creator interface {
