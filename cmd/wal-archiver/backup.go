@@ -20,6 +20,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/schedule"
 )
 
 // runBackup takes one base backup and prints its ID. Exit codes: 0 stored, 1 failed (nothing visible
@@ -140,11 +141,9 @@ func (j *backupJob) Run(ctx context.Context) (basebackup.Result, error) {
 
 // parseSchedule reads BackupSchedule: 5 cron fields, or 6 with seconds first, or a descriptor (@daily).
 func parseSchedule(spec string) (cron.Schedule, error) {
-	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	sched, err := p.Parse(spec)
+	sched, err := schedule.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("--%s (%s) %q: %v; expected 5 cron fields (\"0 3 * * *\"), or 6 with seconds first (\"0 0 3 * * *\")",
-			contract.BackupSchedule.Flag, contract.BackupSchedule.Env, spec, err)
+		return nil, fmt.Errorf("--%s (%s) %q: %v; %s", contract.BackupSchedule.Flag, contract.BackupSchedule.Env, spec, err, schedule.Forms)
 	}
 	return sched, nil
 }

@@ -3,9 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
-	"time"
 
 	jsonpatch5 "github.com/evanphx/json-patch/v5"
 )
@@ -46,30 +44,5 @@ func FuzzMutate(f *testing.F) {
 		if err != nil || len(again) != 0 {
 			t.Fatalf("second mutation: %v %v\nafter %s", again, err, out)
 		}
-	})
-}
-
-// FuzzCheckSchedule feeds arbitrary backup-schedule annotations: nothing panics, the verdict is one line,
-// and what is admitted is a schedule that has a next run.
-//
-//	go test ./webhooks/cluster -run '^$' -fuzz FuzzCheckSchedule -fuzztime 60s
-func FuzzCheckSchedule(f *testing.F) {
-	for _, seed := range []string{"0 3 * * *", "0 0 3 * * 0", "@daily", "@every 1h", "*/15 * * * *", "0 25 * * *",
-		"0 3 * *", "", "TZ=Europe/Paris 0 3 * * *", "0 0 0 30 2 *", "1-5/0 * * * *"} {
-		f.Add(seed)
-	}
-	f.Fuzz(func(t *testing.T, spec string) {
-		msg := CheckSchedule(spec)
-		if strings.Contains(msg, "\n") {
-			t.Fatalf("a verdict of several lines: %q", msg)
-		}
-		if msg != "" {
-			return
-		}
-		sched, err := ParseSchedule(spec)
-		if err != nil {
-			t.Fatalf("admitted %q, which does not parse: %v", spec, err)
-		}
-		_ = sched.Next(time.Now())
 	})
 }
