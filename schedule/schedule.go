@@ -3,6 +3,7 @@ package schedule
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 )
@@ -29,6 +30,10 @@ func Parse(spec string) (cron.Schedule, error) {
 func Check(spec string) string {
 	if strings.TrimSpace(spec) == "" {
 		return "must not be empty: " + Forms + "; omit it for on-demand backups only"
+	}
+	// The parser's errors quote the spec; a line break in it would split the verdict kubectl prints.
+	if strings.ContainsFunc(spec, unicode.IsControl) {
+		return "must be one line without control characters: " + Forms
 	}
 	if _, err := Parse(spec); err != nil {
 		return fmt.Sprintf("%v: %s", err, Forms)
