@@ -65,3 +65,7 @@ const (
 	UpstreamPluginObjectStoreParam = "barmanObjectName"
 	UpstreamPluginServerNameParam  = "serverName"
 )
+
+// SettingsConfigMapName is the ConfigMap, in the Cluster's namespace, that the webhook's controller renders
+// with the archiver settings of the Cluster's current ObjectStore (key SettingsKey).
+func SettingsConfigMapName(cluster string) string { return cluster + "-wal-archiver" }

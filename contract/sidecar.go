@@ -32,6 +32,10 @@ var (
 	ListenAddress   = Setting{"listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz"}
 	LogLevel        = Setting{"log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace"}
 	MaxWALHold      = Setting{"max-wal-hold", "WAL_ARCHIVER_MAX_WAL_HOLD", "most WAL the slot keeps for segments the store has not taken (e.g. 8Gi); past it the oldest are given up, a gap in the archive; empty or 0: no bound"}
+	// CredentialsDir and SettingsFile are how settings reach a running archiver without a restart: the
+	// kubelet refreshes the projected Secret and the ConfigMap behind them, and the archiver re-reads them.
+	CredentialsDir = Setting{"credentials-dir", "WAL_ARCHIVER_CREDENTIALS_DIR", "directory of credential files, each named by its standard variable (AWS_ACCESS_KEY_ID, AZURE_STORAGE_KEY, …); re-read when they change"}
+	SettingsFile   = Setting{"settings-file", "WAL_ARCHIVER_SETTINGS_FILE", "JSON object of WAL_ARCHIVER_* variables rendered from the current ObjectStore; wins over the environment and is re-read when it changes"}
 
 	// Base backups and retention (the store's data.* fields, spec.retentionPolicy and
 	// instanceSidecarConfiguration.retentionPolicyIntervalSeconds, and the Cluster's schedule annotation).
@@ -120,8 +124,18 @@ const (
 	VolumeServerCA     = "wal-archiver-server-ca"
 	MountServerCA      = "/etc/wal-archiver/server-ca"
 	FileServerCA       = MountServerCA + "/ca.crt"
-	VolumeTmp          = "wal-archiver-tmp"
-	MountTmp           = "/tmp"
+	// VolumeCredentials is a projected volume of the store's credential Secrets (optional), one file per
+	// standard variable name, in MountCredentials (contract.CredentialsDir).
+	VolumeCredentials = "wal-archiver-credentials"
+	MountCredentials  = "/etc/wal-archiver/credentials"
+	// VolumeSettings mounts the ConfigMap the webhook's controller renders for the Cluster (optional);
+	// FileSettings is its SettingsKey.
+	VolumeSettings = "wal-archiver-settings"
+	MountSettings  = "/etc/wal-archiver/settings"
+	SettingsKey    = "settings.json"
+	FileSettings   = MountSettings + "/" + SettingsKey
+	VolumeTmp      = "wal-archiver-tmp"
+	MountTmp       = "/tmp"
 
 	// IRSA, exactly as the EKS pod-identity webhook names them.
 	VolumeAWSToken = "aws-iam-token"
@@ -138,5 +152,5 @@ func Settings() []Setting {
 	return []Setting{DestinationPath, ServerName, Provider, EndpointURL, EndpointCAFile, Compression,
 		Encryption, Tags, HistoryTags, S3IAMRole, AzureCredential, SlotName, SpoolDir, PartialInterval,
 		ListenAddress, LogLevel, BackupSchedule, DataCompression, DataJobs, DataImmediateCheckpoint, DataEncryption,
-		RetentionPolicy, RetentionInterval, MaxWALHold}
+		RetentionPolicy, RetentionInterval, MaxWALHold, CredentialsDir, SettingsFile}
 }
