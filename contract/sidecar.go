@@ -15,37 +15,37 @@ type Setting struct {
 // STORAGE_EMULATOR_HOST) and libpq's PG* variables keep their standard names and are listed below too,
 // so the SDKs and pgconn find them without a translation layer.
 var (
-	DestinationPath = Setting{"destination-path", "WAL_ARCHIVER_DESTINATION_PATH", "the store's destinationPath (s3://, gs://, https://…)"}
-	ServerName      = Setting{"server-name", "WAL_ARCHIVER_SERVER_NAME", "the folder under the destination path (barman's serverName)"}
-	Provider        = Setting{"provider", "WAL_ARCHIVER_PROVIDER", "s3, azure or google"}
-	EndpointURL     = Setting{"endpoint-url", "WAL_ARCHIVER_ENDPOINT_URL", "S3-compatible endpoint URL"}
-	EndpointCAFile  = Setting{"endpoint-ca-file", "WAL_ARCHIVER_ENDPOINT_CA_FILE", "PEM bundle added to the system roots for the store"}
-	Compression     = Setting{"compression", "WAL_ARCHIVER_COMPRESSION", "gzip, bzip2, xz, snappy, zstd, lz4 or empty"}
-	Encryption      = Setting{"encryption", "WAL_ARCHIVER_ENCRYPTION", "S3 server-side encryption: AES256 or aws:kms"}
-	Tags            = Setting{"tags", "WAL_ARCHIVER_TAGS", "object tags as a JSON object"}
-	HistoryTags     = Setting{"history-tags", "WAL_ARCHIVER_HISTORY_TAGS", "tags of .history files as a JSON object"}
-	S3IAMRole       = Setting{"s3-inherit-iam-role", "WAL_ARCHIVER_S3_INHERIT_IAM_ROLE", "true: take AWS credentials from the environment's role (IRSA, instance profile)"}
-	AzureCredential = Setting{"azure-credential", "WAL_ARCHIVER_AZURE_CREDENTIAL", "managed-identity or default (azidentity); empty: keys from the environment"}
-	SlotName        = Setting{"slot", "WAL_ARCHIVER_SLOT", "physical replication slot name"}
-	SpoolDir        = Setting{"spool-dir", "WAL_ARCHIVER_SPOOL_DIR", "local spool on the PGDATA volume"}
-	PartialInterval = Setting{"partial-interval", "WAL_ARCHIVER_PARTIAL_INTERVAL", "how often the segment being written is uploaded as .partial (the RPO)"}
-	ListenAddress   = Setting{"listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz"}
-	LogLevel        = Setting{"log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace"}
-	MaxWALHold      = Setting{"max-wal-hold", "WAL_ARCHIVER_MAX_WAL_HOLD", "most WAL the slot keeps for segments the store has not taken (e.g. 8Gi); past it the oldest are given up, a gap in the archive; empty or 0: no bound"}
+	DestinationPath = setting("destination-path", "WAL_ARCHIVER_DESTINATION_PATH", "the store's destinationPath (s3://, gs://, https://…)")
+	ServerName      = setting("server-name", "WAL_ARCHIVER_SERVER_NAME", "the folder under the destination path (barman's serverName)")
+	Provider        = setting("provider", "WAL_ARCHIVER_PROVIDER", "s3, azure or google")
+	EndpointURL     = setting("endpoint-url", "WAL_ARCHIVER_ENDPOINT_URL", "S3-compatible endpoint URL")
+	EndpointCAFile  = setting("endpoint-ca-file", "WAL_ARCHIVER_ENDPOINT_CA_FILE", "PEM bundle added to the system roots for the store")
+	Compression     = setting("compression", "WAL_ARCHIVER_COMPRESSION", "gzip, bzip2, xz, snappy, zstd, lz4 or empty")
+	Encryption      = setting("encryption", "WAL_ARCHIVER_ENCRYPTION", "S3 server-side encryption: AES256 or aws:kms")
+	Tags            = setting("tags", "WAL_ARCHIVER_TAGS", "object tags as a JSON object")
+	HistoryTags     = setting("history-tags", "WAL_ARCHIVER_HISTORY_TAGS", "tags of .history files as a JSON object")
+	S3IAMRole       = setting("s3-inherit-iam-role", "WAL_ARCHIVER_S3_INHERIT_IAM_ROLE", "true: take AWS credentials from the environment's role (IRSA, instance profile)")
+	AzureCredential = setting("azure-credential", "WAL_ARCHIVER_AZURE_CREDENTIAL", "managed-identity or default (azidentity); empty: keys from the environment")
+	SlotName        = setting("slot", "WAL_ARCHIVER_SLOT", "physical replication slot name")
+	SpoolDir        = setting("spool-dir", "WAL_ARCHIVER_SPOOL_DIR", "local spool on the PGDATA volume")
+	PartialInterval = setting("partial-interval", "WAL_ARCHIVER_PARTIAL_INTERVAL", "how often the segment being written is uploaded as .partial (the RPO)")
+	ListenAddress   = setting("listen", "WAL_ARCHIVER_LISTEN", "address of /metrics, /healthz and /readyz")
+	LogLevel        = setting("log-level", "WAL_ARCHIVER_LOG_LEVEL", "error, warning, info, debug or trace")
+	MaxWALHold      = setting("max-wal-hold", "WAL_ARCHIVER_MAX_WAL_HOLD", "most WAL the slot keeps for segments the store has not taken (e.g. 8Gi); past it the oldest are given up, a gap in the archive; empty or 0: no bound")
 	// CredentialsDir and SettingsFile are how settings reach a running archiver without a restart: the
 	// kubelet refreshes the projected Secret and the ConfigMap behind them, and the archiver re-reads them.
-	CredentialsDir = Setting{"credentials-dir", "WAL_ARCHIVER_CREDENTIALS_DIR", "directory of credential files, each named by its standard variable (AWS_ACCESS_KEY_ID, AZURE_STORAGE_KEY, …); re-read when they change"}
-	SettingsFile   = Setting{"settings-file", "WAL_ARCHIVER_SETTINGS_FILE", "JSON object of WAL_ARCHIVER_* variables rendered from the current ObjectStore; wins over the environment and is re-read when it changes"}
+	CredentialsDir = setting("credentials-dir", "WAL_ARCHIVER_CREDENTIALS_DIR", "directory of credential files, each named by its standard variable (AWS_ACCESS_KEY_ID, AZURE_STORAGE_KEY, …); re-read when they change")
+	SettingsFile   = setting("settings-file", "WAL_ARCHIVER_SETTINGS_FILE", "JSON object of WAL_ARCHIVER_* variables rendered from the current ObjectStore; wins over the environment and is re-read when it changes")
 
 	// Base backups and retention (the store's data.* fields, spec.retentionPolicy and
 	// instanceSidecarConfiguration.retentionPolicyIntervalSeconds, and the Cluster's schedule annotation).
-	BackupSchedule          = Setting{"backup-schedule", "WAL_ARCHIVER_BACKUP_SCHEDULE", "cron schedule of base backups, taken by the primary's archiver (5 fields, or 6 with seconds first); empty: on demand only"}
-	DataCompression         = Setting{"data-compression", "WAL_ARCHIVER_DATA_COMPRESSION", "base backup compression: gzip, bzip2, snappy, lz4 or empty"}
-	DataJobs                = Setting{"data-jobs", "WAL_ARCHIVER_DATA_JOBS", "parallel uploads (and downloads on restore) of a base backup"}
-	DataImmediateCheckpoint = Setting{"data-immediate-checkpoint", "WAL_ARCHIVER_DATA_IMMEDIATE_CHECKPOINT", "true: the backup starts with a fast checkpoint instead of a spread one"}
-	DataEncryption          = Setting{"data-encryption", "WAL_ARCHIVER_DATA_ENCRYPTION", "S3 server-side encryption of base backups: AES256 or aws:kms"}
-	RetentionPolicy         = Setting{"retention-policy", "WAL_ARCHIVER_RETENTION_POLICY", "recovery window: Nd, Nw or Nm (barman's RECOVERY WINDOW OF N DAYS|WEEKS|MONTHS); empty: keep everything"}
-	RetentionInterval       = Setting{"retention-interval", "WAL_ARCHIVER_RETENTION_INTERVAL", "how often the primary's archiver applies the retention policy"}
+	BackupSchedule          = setting("backup-schedule", "WAL_ARCHIVER_BACKUP_SCHEDULE", "cron schedule of base backups, taken by the primary's archiver (5 fields, or 6 with seconds first); empty: on demand only")
+	DataCompression         = setting("data-compression", "WAL_ARCHIVER_DATA_COMPRESSION", "base backup compression: gzip, bzip2, snappy, lz4 or empty")
+	DataJobs                = setting("data-jobs", "WAL_ARCHIVER_DATA_JOBS", "parallel uploads (and downloads on restore) of a base backup")
+	DataImmediateCheckpoint = setting("data-immediate-checkpoint", "WAL_ARCHIVER_DATA_IMMEDIATE_CHECKPOINT", "true: the backup starts with a fast checkpoint instead of a spread one")
+	DataEncryption          = setting("data-encryption", "WAL_ARCHIVER_DATA_ENCRYPTION", "S3 server-side encryption of base backups: AES256 or aws:kms")
+	RetentionPolicy         = setting("retention-policy", "WAL_ARCHIVER_RETENTION_POLICY", "recovery window: Nd, Nw or Nm (barman's RECOVERY WINDOW OF N DAYS|WEEKS|MONTHS); empty: keep everything")
+	RetentionInterval       = setting("retention-interval", "WAL_ARCHIVER_RETENTION_INTERVAL", "how often the primary's archiver applies the retention policy")
 )
 
 // Standard variables the pod webhook sets for the SDKs and for libpq-compatible connection settings.
@@ -147,10 +147,15 @@ const (
 	FileAzureToken   = MountAzureToken + "/azure-identity-token"
 )
 
-// Settings lists every wal-archiver setting, for flag registration and the README.
-func Settings() []Setting {
-	return []Setting{DestinationPath, ServerName, Provider, EndpointURL, EndpointCAFile, Compression,
-		Encryption, Tags, HistoryTags, S3IAMRole, AzureCredential, SlotName, SpoolDir, PartialInterval,
-		ListenAddress, LogLevel, BackupSchedule, DataCompression, DataJobs, DataImmediateCheckpoint, DataEncryption,
-		RetentionPolicy, RetentionInterval, MaxWALHold, CredentialsDir, SettingsFile}
+// Settings lists every wal-archiver setting, in declaration order, for flag registration and the docs.
+func Settings() []Setting { return append([]Setting(nil), all...) }
+
+// all collects the settings as their variables are initialised, so that a setting is declared once: a
+// variable without its list entry cannot happen.
+var all []Setting
+
+func setting(flag, env, help string) Setting {
+	s := Setting{Flag: flag, Env: env, Help: help}
+	all = append(all, s)
+	return s
 }
