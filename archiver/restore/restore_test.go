@@ -4,116 +4,22 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/memstore"
 )
-
-// memStore is an in-memory store.Store that can be made to fail.
-type memStore struct {
-	mu      sync.Mutex
-	objs    map[string][]byte
-	failGet int
-	gets    int
-}
-
-func (m *memStore) Create(_ context.Context, key string, body io.Reader, _ int64, _ store.PutOptions) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.objs[key]; ok {
-		return store.ErrExists
-	}
-	b, _ := io.ReadAll(body)
-	m.objs[key] = b
-	return nil
-}
-
-func (m *memStore) Put(_ context.Context, key string, body io.Reader, _ int64, _ store.PutOptions) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, _ := io.ReadAll(body)
-	m.objs[key] = b
-	return nil
-}
-
-func (m *memStore) Stat(_ context.Context, key string) (store.Object, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.objs[key]
-	if !ok {
-		return store.Object{}, store.ErrNotFound
-	}
-	return store.Object{Key: key, Size: int64(len(b))}, nil
-}
-
-func (m *memStore) Get(_ context.Context, key string) (io.ReadCloser, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.gets++
-	if m.failGet > 0 {
-		m.failGet--
-		return nil, errors.New("connection reset")
-	}
-	b, ok := m.objs[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-// GetRange slices what Get returns (an in-memory store has no cheaper way).
-func (m *memStore) GetRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	rc, err := m.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	b, _ := io.ReadAll(rc)
-	if length < 0 {
-		length = int64(len(b)) - offset
-	}
-	return io.NopCloser(bytes.NewReader(b[offset : offset+length])), nil
-}
-
-// CreateParallel is one Create: an in-memory store has nothing to parallelise.
-func (m *memStore) CreateParallel(ctx context.Context, key string, body io.Reader, opts store.PutOptions, _ int) (int64, error) {
-	return store.CreateSerially(ctx, m, key, body, opts)
-}
-
-func (m *memStore) List(_ context.Context, prefix string) ([]store.Object, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []store.Object
-	for k, b := range m.objs {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, store.Object{Key: k, Size: int64(len(b))})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-func (m *memStore) Delete(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.objs, key)
-	return nil
-}
 
 const segSize = 1 << 20
 
 func segment(fill byte) []byte { return bytes.Repeat([]byte{fill}, segSize) }
 
-func put(t *testing.T, m *memStore, lay layout.Layout, name, codecName string, data []byte) {
+func put(t *testing.T, m *memstore.Store, lay layout.Layout, name, codecName string, data []byte) {
 	t.Helper()
 	c, _ := compress.Lookup(codecName)
 	var buf bytes.Buffer
@@ -124,11 +30,11 @@ func put(t *testing.T, m *memStore, lay layout.Layout, name, codecName string, d
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.objs[lay.Key(n, c.Ext())] = buf.Bytes()
+	m.Seed(lay.Key(n, c.Ext()), buf.Bytes())
 }
 
-func setup(t *testing.T) (*memStore, Config, string) {
-	m := &memStore{objs: map[string][]byte{}}
+func setup(t *testing.T) (*memstore.Store, Config, string) {
+	m := memstore.New()
 	lay, _ := layout.New("p", "srv")
 	dir := t.TempDir()
 	return m, Config{Store: m, Layout: lay, Log: logr.Discard()}, dir
@@ -188,11 +94,11 @@ func TestRestoreRetriesThenFails(t *testing.T) {
 	m, cfg, dir := setup(t)
 	name := "000000010000000000000001"
 	put(t, m, cfg.Layout, name, "", segment(1))
-	m.failGet = 2
+	m.SetFault(memstore.FailNext(memstore.OpGet, 2, errors.New("connection reset")))
 	if err := Restore(context.Background(), cfg, name, filepath.Join(dir, "a")); err != nil {
 		t.Fatalf("two transient failures then success: %v", err)
 	}
-	m.failGet = 10
+	m.SetFault(memstore.FailNext(memstore.OpGet, 10, errors.New("connection reset")))
 	err := Restore(context.Background(), cfg, name, filepath.Join(dir, "b"))
 	if err == nil || errors.Is(err, ErrNotFound) {
 		t.Errorf("persistent failure = %v, want an error that is not ErrNotFound", err)
@@ -217,15 +123,15 @@ func TestPrefetch(t *testing.T) {
 			t.Errorf("segment %d not prefetched: %v", i, err)
 		}
 	}
-	gets := m.gets
+	gets := m.Calls(memstore.OpGet)
 	if err := Restore(context.Background(), cfg, "000000010000000000000002", dest); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(dest); !bytes.Equal(got, segment(2)) {
 		t.Error("the prefetched segment restored wrong bytes")
 	}
-	if m.gets != gets {
-		t.Errorf("segment 2 was downloaded again (%d gets) instead of taken from the spool", m.gets-gets)
+	if n := m.Calls(memstore.OpGet); n != gets {
+		t.Errorf("segment 2 was downloaded again (%d gets) instead of taken from the spool", n-gets)
 	}
 	if _, err := os.Stat(filepath.Join(cfg.SpoolDir, "000000010000000000000002")); err == nil {
 		t.Error("a used spool file was left behind")

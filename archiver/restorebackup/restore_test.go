@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,84 +21,27 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/catalog"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/memstore"
 )
 
-// memStore is an in-memory Store that counts ranged reads.
-type memStore struct {
-	mu     sync.Mutex
-	objs   map[string][]byte
-	ranges int
-	// failEvery makes every n-th ranged read break halfway (a broken connection), at most once per
-	// range, so a retry of it succeeds.
-	failEvery int
-	failed    map[string]bool
-}
-
-func newMemStore() *memStore { return &memStore{objs: map[string][]byte{}} }
-
-func (m *memStore) List(_ context.Context, prefix string) ([]store.Object, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []store.Object
-	for k, b := range m.objs {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, store.Object{Key: k, Size: int64(len(b))})
+// breakOnce makes every n-th ranged read break halfway (a broken connection), at most once per range, so
+// that a retry of it succeeds.
+func breakOnce(n int) memstore.Fault {
+	var mu sync.Mutex
+	broken := map[string]bool{}
+	return func(c memstore.Call) error {
+		if c.Op != memstore.OpGetRange || c.N%n != 0 {
+			return nil
 		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
-}
-
-func (m *memStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.objs[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (m *memStore) GetRange(_ context.Context, key string, off, n int64) (io.ReadCloser, error) {
-	if err := store.CheckRange(off, n); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.objs[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	m.ranges++
-	if n < 0 {
-		n = int64(len(b)) - off
-	}
-	if off+n > int64(len(b)) {
-		return nil, fmt.Errorf("range %d+%d outside %d bytes", off, n, len(b))
-	}
-	body := b[off : off+n]
-	id := fmt.Sprint(key, off, n)
-	if m.failEvery > 0 && m.ranges%m.failEvery == 0 && !m.failed[id] {
-		if m.failed == nil {
-			m.failed = map[string]bool{}
+		id := fmt.Sprint(c.Key, c.Offset, c.Length)
+		mu.Lock()
+		defer mu.Unlock()
+		if broken[id] {
+			return nil
 		}
-		m.failed[id] = true
-		// Half the body, then a broken connection.
-		return io.NopCloser(io.MultiReader(bytes.NewReader(body[:len(body)/2]), errReader{})), nil
+		broken[id] = true
+		return memstore.MidBody(errors.New("connection reset by peer"))
 	}
-	return io.NopCloser(bytes.NewReader(body)), nil
-}
-
-type errReader struct{}
-
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
-
-func (m *memStore) Delete(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.objs, key)
-	return nil
 }
 
 // file is one tar entry of a test backup.
@@ -187,16 +129,16 @@ func compressed(t testing.TB, codec string, b []byte) []byte {
 var lay = layout.Layout{Prefix: "pfx", ServerName: "pg"}
 
 // addBackup stores a backup: its tars (name → tar bytes, already compressed) and a DONE backup.info.
-func addBackup(m *memStore, id string, end time.Time, tars map[string][]byte, ts []catalog.Tablespace) {
+func addBackup(m *memstore.Store, id string, end time.Time, tars map[string][]byte, ts []catalog.Tablespace) {
 	for name, b := range tars {
-		m.objs[lay.BackupPrefix(id)+name] = b
+		m.Seed(lay.BackupPrefix(id)+name, b)
 	}
 	info := catalog.Info{Status: catalog.StatusDone, BeginTime: end.Add(-time.Minute), EndTime: end, BeginWAL: "000000010000000000000002",
 		Version: catalog.Int(150000), Timeline: catalog.Int(1), ServerName: catalog.ServerName, Tablespaces: ts}
-	m.objs[lay.BackupInfoKey(id)] = catalog.Format(info)
+	m.Seed(lay.BackupInfoKey(id), catalog.Format(info))
 }
 
-func cfgFor(m *memStore, dest string) Config {
+func cfgFor(m *memstore.Store, dest string) Config {
 	return Config{Store: m, Layout: lay, Dest: dest, Jobs: 3, ChunkSize: 4096, NoSync: true, Log: logr.Discard()}
 }
 
@@ -212,15 +154,16 @@ func read(t testing.TB, p string) string {
 // TestChoosesAsCloudNativePG: latest, an exact ID, a name, and a target time (newest backup that ended
 // at or before it), each restored and told apart by its content.
 func TestChoosesAsCloudNativePG(t *testing.T) {
-	m := newMemStore()
+	m := memstore.New()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, id := range []string{"20260101T000000", "20260102T000000", "20260103T000000"} {
 		files := append(pgdata(100), file{name: "which", body: id, mode: 0o600})
 		addBackup(m, id, t0.Add(time.Duration(i)*24*time.Hour+time.Hour), map[string][]byte{"data.tar": tarOf(t, files)}, nil)
 	}
-	info, _ := catalog.Parse(m.objs[lay.BackupInfoKey("20260102T000000")])
+	stored, _ := m.Bytes(lay.BackupInfoKey("20260102T000000"))
+	info, _ := catalog.Parse(stored)
 	info.BackupName = "before-upgrade"
-	m.objs[lay.BackupInfoKey("20260102T000000")] = catalog.Format(info)
+	m.Seed(lay.BackupInfoKey("20260102T000000"), catalog.Format(info))
 	for _, c := range []struct {
 		id     string
 		target time.Time
@@ -250,7 +193,7 @@ func TestChoosesAsCloudNativePG(t *testing.T) {
 // TestRefusals: a non-empty destination, an unknown ID or name, a target before the first backup, and
 // a tablespace override naming no tablespace; each says what is wrong and writes nothing.
 func TestRefusals(t *testing.T) {
-	m := newMemStore()
+	m := memstore.New()
 	end := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	addBackup(m, "20260101T115900", end, map[string][]byte{"data.tar": tarOf(t, pgdata(100))}, nil)
 	full := t.TempDir()
@@ -304,8 +247,8 @@ func TestCodecsPartsTablespaces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := newMemStore()
-			m.failEvery = 7
+			m := memstore.New()
+			m.SetFault(breakOnce(7))
 			files := pgdata(300 << 10)
 			part1 := append(files[:len(files)-1:len(files)-1], file{name: "base/5/16385", body: strings.Repeat("z", 70000), mode: 0o640})
 			part2 := []file{files[len(files)-1]}
@@ -327,8 +270,8 @@ func TestCodecsPartsTablespaces(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.ranges < 20 {
-				t.Fatalf("%d ranged reads for tars of %d+ bytes in 4 KiB chunks; the large objects were not split", m.ranges, 300<<10)
+			if n := m.Calls(memstore.OpGetRange); n < 20 {
+				t.Fatalf("%d ranged reads for tars of %d+ bytes in 4 KiB chunks; the large objects were not split", n, 300<<10)
 			}
 			for _, f := range append(part1, part2...) {
 				if f.typ == 0 {
@@ -366,7 +309,7 @@ func TestCodecsPartsTablespaces(t *testing.T) {
 // TestWritesRecoveryConfiguration: recovery.signal, and restore_command and the target appended to the
 // backup's postgresql.auto.conf (whose own settings stay).
 func TestWritesRecoveryConfiguration(t *testing.T) {
-	m := newMemStore()
+	m := memstore.New()
 	end := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	addBackup(m, "20260101T115900", end, map[string][]byte{"data.tar.gz": compressed(t, "gzip", tarOf(t, pgdata(100)))}, nil)
 	dest := filepath.Join(t.TempDir(), "pgdata")
@@ -410,7 +353,7 @@ func TestIncompleteBackups(t *testing.T) {
 		{"stray tablespace", map[string][]byte{"data.tar": tarOf(t, pgdata(100)), "16999.tar": tarOf(t, nil)}, "OID 16999, which backup.info does not list"},
 		{"no backup_label", map[string][]byte{"data.tar": tarOf(t, noLabel)}, "has no backup_label"},
 	} {
-		m := newMemStore()
+		m := memstore.New()
 		addBackup(m, "20260101T115900", end, c.tars, nil)
 		_, err := Run(context.Background(), cfgFor(m, filepath.Join(t.TempDir(), "pgdata")))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -428,7 +371,7 @@ func TestOneOwnerForPGDATA(t *testing.T) {
 		files[i].uid = 4321
 	}
 	files[len(files)-1].uid = 0 // backup_label, as barman 3.4 writes it
-	m := newMemStore()
+	m := memstore.New()
 	addBackup(m, "20260101T115900", time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC), map[string][]byte{"data.tar": tarOf(t, files)}, nil)
 	dest := filepath.Join(t.TempDir(), "pgdata")
 	if _, err := Run(context.Background(), cfgFor(m, dest)); err != nil {

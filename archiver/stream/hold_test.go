@@ -3,11 +3,9 @@ package stream
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +15,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/memstore"
 )
 
 const mib = 1 << 20
@@ -60,33 +58,7 @@ func TestOverHoldOffOrBelowTheFloor(t *testing.T) {
 	}
 }
 
-// downStore fails every operation, as a store that is down does; it counts the attempts.
-type downStore struct{ attempts atomic.Int64 }
-
-var _ store.Store = (*downStore)(nil)
 var errDown = errors.New("connection refused")
-
-func (s *downStore) Create(context.Context, string, io.Reader, int64, store.PutOptions) error {
-	s.attempts.Add(1)
-	return errDown
-}
-func (s *downStore) Put(context.Context, string, io.Reader, int64, store.PutOptions) error {
-	return errDown
-}
-func (s *downStore) Stat(context.Context, string) (store.Object, error) {
-	return store.Object{}, errDown
-}
-func (s *downStore) Get(context.Context, string) (io.ReadCloser, error) { return nil, errDown }
-func (s *downStore) List(context.Context, string) ([]store.Object, error) {
-	return nil, errDown
-}
-func (s *downStore) GetRange(context.Context, string, int64, int64) (io.ReadCloser, error) {
-	return nil, errDown
-}
-func (s *downStore) CreateParallel(context.Context, string, io.Reader, store.PutOptions, int) (int64, error) {
-	return 0, errDown
-}
-func (s *downStore) Delete(context.Context, string) error { return errDown }
 
 func TestAbandonFreesQueuedAndInFlight(t *testing.T) {
 	sp, err := OpenSpool(filepath.Join(t.TempDir(), "spool"))
@@ -99,7 +71,8 @@ func TestAbandonFreesQueuedAndInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st := &downStore{}
+	st := memstore.New()
+	st.SetFault(memstore.Down(errDown))
 	m := metrics.New()
 	results := make(chan Result, 8)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,7 +89,7 @@ func TestAbandonFreesQueuedAndInFlight(t *testing.T) {
 		u.Submit(f)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for st.attempts.Load() < 2 && time.Now().Before(deadline) {
+	for st.Calls(memstore.OpCreate) < 2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	u.Abandon(append(files, seg(4)))
