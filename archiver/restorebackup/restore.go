@@ -295,6 +295,13 @@ type owner struct {
 	uid, gid       int
 }
 
+// aheadBlocks and aheadBlockSize bound what a compressed tar decodes ahead of its extraction: 4 MiB per
+// tar being restored.
+const (
+	aheadBlocks    = 4
+	aheadBlockSize = 1 << 20
+)
+
 // fetchAll fetches and extracts every part, up to cfg.Jobs parts at once, sharing one fetcher so that the
 // jobs are spread over whichever parts are still transferring.
 func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner, error) {
@@ -324,7 +331,15 @@ func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner
 				return fmt.Errorf("%s: %w", p.key, err)
 			}
 			defer dec.Close()
-			if err := x.extract(dec); err != nil {
+			var tarStream io.Reader = dec
+			if p.codec.Ext() != "" {
+				ra := readAhead(dec, aheadBlocks, aheadBlockSize)
+				// Runs before the deferred closes: stop fetching first, so that a read-ahead blocked on
+				// the fetcher returns, then wait for it, so nothing reads dec or r once they close.
+				defer func() { r.cancel(); ra.Close() }()
+				tarStream = ra
+			}
+			if err := x.extract(tarStream); err != nil {
 				return fmt.Errorf("%s: %w", p.key, err)
 			}
 			return nil
