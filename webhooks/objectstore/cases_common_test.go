@@ -10,7 +10,7 @@ var ruleDocs = []ruleDoc{
 	{"credentials", "exactly one of s3Credentials, azureCredentials, googleCredentials"},
 	{"destination", "destinationPath is set, its scheme matches the credentials block, it carries no credentials"},
 	{"destination-prefix", "the folder under the bucket has no empty segment (//)"},
-	{"endpoint-url", "endpointURL is an absolute http(s) URL with a host, without credentials; https"},
+	{"endpoint-url", "endpointURL is an absolute http(s) URL with a host, without credentials; https for a host outside the cluster (plain http is fine for a single-label name, *.svc, *.cluster.local, localhost or a loopback IP)"},
 	{"endpoint-ignored", "endpointURL and endpointCA are set only where barman uses them"},
 	{"encryption-ignored", "wal/data encryption only on S3"},
 	{"update", "a changed destinationPath or provider splits the WAL history; an update may keep problems the old object had"},
@@ -82,10 +82,43 @@ func commonCases() []ruleCase {
 		{rule: "endpoint-url", name: "user information", obj: with(minio, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.EndpointURL = "https://admin:" + planted + "@minio.example.com"
 		}), deny: []string{"spec.configuration.endpointURL"}},
-		{rule: "endpoint-url", name: "plain http", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc:9000"
+		{rule: "endpoint-url", name: "plain http outside the cluster", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://minio.example.com:9000"
 			o.Spec.Configuration.EndpointCA = nil
 		}), warn: []string{"spec.configuration.endpointURL"}},
+		{rule: "endpoint-url", name: "plain http to a public IP", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://203.0.113.7:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		}), warn: []string{"spec.configuration.endpointURL"}},
+
+		{rule: "endpoint-url", name: "plain http to a Service of the namespace (upstream's seed page)", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://minio-gateway-service:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to *.svc", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to *.svc.cluster.local", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc.cluster.local:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to *.cluster.local, fully qualified", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc.cluster.local.:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to localhost", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://localhost:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to a loopback IP", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://127.0.0.1:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
+		{rule: "endpoint-url", name: "plain http to the IPv6 loopback", obj: with(minio, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.EndpointURL = "http://[::1]:9000"
+			o.Spec.Configuration.EndpointCA = nil
+		})},
 
 		{rule: "endpoint-ignored", name: "endpointCA on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointCA = ref("minio-ca", "ca.crt") })},
 		{rule: "endpoint-ignored", name: "endpointURL on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointURL = "https://blob.example.com" }),

@@ -1,6 +1,7 @@
 package objectstore
 
 import (
+	"net"
 	"net/url"
 	"strings"
 
@@ -185,7 +186,7 @@ func (v *validator) endpoint(cfg *v1.BarmanObjectStoreConfiguration, prov provid
 			v.deny(field.Invalid(pathEndpointURL, displayURL(raw), "remove the user information, query and fragment; credentials belong in s3Credentials"))
 		case prov == providerAzure || prov == providerGoogle:
 			v.warn(pathEndpointURL, "ignored for "+prov.label()+"; barman passes endpointURL only to S3")
-		case u.Scheme == "http":
+		case u.Scheme == "http" && !inCluster(u.Hostname()):
 			v.warn(pathEndpointURL, "plain http sends credentials and WAL unencrypted; use https")
 		}
 	}
@@ -213,4 +214,17 @@ func (v *validator) update(old, obj *v1.ObjectStore) {
 	if old.Spec.Configuration.DestinationPath != obj.Spec.Configuration.DestinationPath {
 		v.warn(pathDest, "changed; what is archived stays at the old path, so the WAL history splits")
 	}
+}
+
+// inCluster reports whether host names a Service of the cluster or the node itself: a single-label name
+// (a Service of the namespace), *.svc, *.cluster.local, localhost or a loopback address. Plain http to such
+// a host stays on the cluster network, as upstream's own MinIO examples do, so the warning is kept for
+// hosts outside it.
+func inCluster(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host != "" && !strings.Contains(host, ".") ||
+		host == "localhost" || strings.HasSuffix(host, ".svc") || strings.HasSuffix(host, ".cluster.local")
 }
