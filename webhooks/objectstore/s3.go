@@ -45,10 +45,11 @@ func (v *validator) s3Credentials(c *v1.S3Credentials) {
 	}
 	if c.InheritFromIAMRole {
 		if c.RegionReference != nil {
-			v.warn(pathS3Region, "ignored with inheritFromIAMRole; set AWS_REGION in the sidecar env instead")
+			// The pod webhook passes the region to wal-archiver whatever the credentials mode.
+			v.warn(pathS3Region, "barman-cloud ignores it with inheritFromIAMRole; wal-archiver uses it")
 		}
 		if c.SessionToken != nil {
-			v.warn(pathS3SessionToken, "ignored with inheritFromIAMRole, which brings its own session")
+			v.warn(pathS3SessionToken, "ignored by both barman-cloud and wal-archiver with inheritFromIAMRole")
 		}
 	}
 	if c.AccessKeyIDReference != nil {

@@ -117,14 +117,17 @@ func (v *validator) store(o *v1.ObjectStore) {
 	v.endpoint(cfg, prov)
 	if prov == providerAzure || prov == providerGoogle {
 		if cfg.Wal != nil && cfg.Wal.Encryption != "" {
-			v.warn(pathWalEncryption, "ignored for "+prov.label()+"; server-side encryption applies only to S3")
+			v.warn(pathWalEncryption, msgEncryptionIgnored)
 		}
 		if cfg.Data != nil && cfg.Data.Encryption != "" {
-			v.warn(pathDataEncryption, "ignored for "+prov.label()+"; server-side encryption applies only to S3")
+			v.warn(pathDataEncryption, msgEncryptionIgnored)
 		}
 	}
 	v.identities(o, prov)
 }
+
+// msgEncryptionIgnored: wal-archiver, like barman-cloud, passes the encryption only to its S3 driver.
+const msgEncryptionIgnored = "ignored by barman-cloud and wal-archiver: server-side encryption is for S3 only"
 
 // destination checks destinationPath against the credentials block, then its structure for the provider.
 func (v *validator) destination(cfg *v1.BarmanObjectStoreConfiguration, prov provider) {
@@ -185,17 +188,17 @@ func (v *validator) endpoint(cfg *v1.BarmanObjectStoreConfiguration, prov provid
 		case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 			v.deny(field.Invalid(pathEndpointURL, displayURL(raw), "remove the user information, query and fragment; credentials belong in s3Credentials"))
 		case prov == providerAzure || prov == providerGoogle:
-			v.warn(pathEndpointURL, "ignored for "+prov.label()+"; barman passes endpointURL only to S3")
+			v.warn(pathEndpointURL, "ignored by barman-cloud and wal-archiver: both pass endpointURL only to S3")
 		case u.Scheme == "http" && !inCluster(u.Hostname()):
 			v.warn(pathEndpointURL, "plain http sends credentials and WAL unencrypted; use https")
 		}
 	}
 	if ca := cfg.EndpointCA; ca != nil {
 		if prov == providerGoogle {
-			v.warn(pathEndpointCA, "ignored for Google Cloud Storage; barman sets a CA bundle only for S3 and Azure")
+			v.warn(pathEndpointCA, "ignored by barman-cloud for Google Cloud Storage; wal-archiver trusts it")
 		}
 		if prov == providerS3 && cfg.EndpointURL == "" {
-			v.warn(pathEndpointCA, "set without endpointURL: it replaces the trusted roots for AWS itself")
+			v.warn(pathEndpointCA, "no endpointURL: barman-cloud trusts only it for AWS; wal-archiver adds it to the roots")
 		}
 		if data, ok := v.secretRef(pathEndpointCA, ca, "CA certificates"); ok {
 			v.checkCA(ca, data)
