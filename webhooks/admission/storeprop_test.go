@@ -101,7 +101,7 @@ func TestFastStoreDecoderKnowsEveryField(t *testing.T) {
 			t.Fatal(err)
 		}
 		if msg := checkFastStore(raw); msg != "" {
-			t.Errorf("%s: %s; teach webhooks/admission/storespec.go (or storedecode.go) the key:\n%s", f.Path, msg, raw)
+			t.Errorf("%s: %s; teach webhooks/admission/storespec.go (or storedecode.go) the key; the store:\n%s", f.Path, msg, raw)
 		}
 	}
 }
