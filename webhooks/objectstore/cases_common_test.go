@@ -17,7 +17,7 @@ var ruleDocs = []ruleDoc{
 	{"s3-bucket", "the bucket follows AWS naming; looser with endpointURL"},
 	{"s3-keys", "accessKeyId and secretAccessKey both or neither; exactly one of keys and inheritFromIAMRole"},
 	{"s3-iam-ignored", "region and sessionToken with inheritFromIAMRole: barman-cloud ignores both, wal-archiver uses the region"},
-	{"azure-path", "<account>.blob.<cloud>/<container>/<path>: account and container naming"},
+	{"azure-path", "<account>.[<zone>.]blob.<cloud>/<container>/<path> for every cloud wal-archiver opens (package location), barman-cloud reading only blob.core.windows.net: account and container naming"},
 	{"azure-emulator", "any other host: <host>:<port>/<account>/<container>/<path> with a connection string"},
 	{"azure-credentials", "a connection string alone, or exactly one of key, SAS token, inheritFromAzureAD, useDefaultAzureCredentials; key and SAS need storageAccount"},
 	{"google-bucket", "gs://bucket/path or the console URL; Google bucket naming"},

@@ -1,8 +1,6 @@
 package objectstore
 
 import (
-	"strings"
-
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
@@ -11,8 +9,7 @@ import (
 // s3Path checks s3://bucket/prefix. With an endpointURL the store is S3-compatible: AWS's reserved names
 // are not checked and uppercase, '_' and odd lengths warn, since some of those stores accept them.
 func (v *validator) s3Path(dest string, compatible bool) {
-	rest := dest[len("s3://"):]
-	bucket, prefix, _ := strings.Cut(rest, "/")
+	_, bucket, prefix := destinationParts(dest)
 	if bucket == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write s3://bucket/path"))
 		return

@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
@@ -128,6 +129,34 @@ func (v *validator) store(o *v1.ObjectStore) {
 
 // msgEncryptionIgnored: wal-archiver, like barman-cloud, passes the encryption only to its S3 driver.
 const msgEncryptionIgnored = "ignored by barman-cloud and wal-archiver: server-side encryption is for S3 only"
+
+// destinationParts splits dest as the rules read it: the Azure account (the cloud host's first label, or
+// the emulator path's first segment), the bucket or container, and the prefix as written (a '//' in it is
+// a finding). TestRulesReadDestinationsAsTheArchiver holds it to wal-archiver's parse (package location).
+func destinationParts(dest string) (account, bucket, prefix string) {
+	switch schemeProvider(dest) {
+	case providerS3:
+		bucket, prefix, _ = strings.Cut(dest[len("s3://"):], "/")
+	case providerGoogle:
+		rest, ok := strings.CutPrefix(dest, "gs://")
+		if !ok {
+			rest = dest[len(googleConsolePrefix):]
+		}
+		bucket, prefix, _ = strings.Cut(rest, "/")
+	case providerAzure:
+		_, rest, _ := strings.Cut(dest, "://")
+		host, path, _ := strings.Cut(rest, "/")
+		hostname, _, _ := strings.Cut(host, ":")
+		if _, cloud := location.AzureBlobSuffix(hostname); cloud {
+			account, _, _ = strings.Cut(hostname, ".")
+			bucket, prefix, _ = strings.Cut(path, "/")
+		} else {
+			account, rest, _ = strings.Cut(path, "/")
+			bucket, prefix, _ = strings.Cut(rest, "/")
+		}
+	}
+	return account, bucket, prefix
+}
 
 // destination checks destinationPath against the credentials block, then its structure for the provider.
 func (v *validator) destination(cfg *v1.BarmanObjectStoreConfiguration, prov provider) {
