@@ -82,43 +82,15 @@ func commonCases() []ruleCase {
 		{rule: "endpoint-url", name: "user information", obj: with(minio, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.EndpointURL = "https://admin:" + planted + "@minio.example.com"
 		}), deny: []string{"spec.configuration.endpointURL"}},
-		{rule: "endpoint-url", name: "plain http outside the cluster", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.example.com:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		}), warn: []string{"spec.configuration.endpointURL"}},
-		{rule: "endpoint-url", name: "plain http to a public IP", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://203.0.113.7:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		}), warn: []string{"spec.configuration.endpointURL"}},
-
-		{rule: "endpoint-url", name: "plain http to a Service of the namespace (upstream's seed page)", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio-gateway-service:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to *.svc", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to *.svc.cluster.local", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc.cluster.local:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to *.cluster.local, fully qualified", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc.cluster.local.:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to localhost", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://localhost:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to a loopback IP", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://127.0.0.1:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
-		{rule: "endpoint-url", name: "plain http to the IPv6 loopback", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://[::1]:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		})},
+		plainHTTP("plain http outside the cluster", "http://minio.example.com:9000", true),
+		plainHTTP("plain http to a public IP", "http://203.0.113.7:9000", true),
+		plainHTTP("plain http to a Service of the namespace (upstream's seed page)", "http://minio-gateway-service:9000", false),
+		plainHTTP("plain http to *.svc", "http://minio.minio.svc:9000", false),
+		plainHTTP("plain http to *.svc.cluster.local", "http://minio.minio.svc.cluster.local:9000", false),
+		plainHTTP("plain http to *.cluster.local, fully qualified", "http://minio.minio.svc.cluster.local.:9000", false),
+		plainHTTP("plain http to localhost", "http://localhost:9000", false),
+		plainHTTP("plain http to a loopback IP", "http://127.0.0.1:9000", false),
+		plainHTTP("plain http to the IPv6 loopback", "http://[::1]:9000", false),
 
 		{rule: "endpoint-ignored", name: "endpointCA on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointCA = ref("minio-ca", "ca.crt") })},
 		{rule: "endpoint-ignored", name: "endpointURL on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointURL = "https://blob.example.com" }),
@@ -159,4 +131,16 @@ func commonCases() []ruleCase {
 			o.DeletionTimestamp = &metav1.Time{}
 		})},
 	}
+}
+
+// plainHTTP is the MinIO store reached over plain http at url; warned says whether the http warning is due.
+func plainHTTP(name, url string, warned bool) ruleCase {
+	c := ruleCase{rule: "endpoint-url", name: name, obj: with(minio, func(o *v1.ObjectStore) {
+		o.Spec.Configuration.EndpointURL = url
+		o.Spec.Configuration.EndpointCA = nil
+	})}
+	if warned {
+		c.warn = []string{"spec.configuration.endpointURL"}
+	}
+	return c
 }
