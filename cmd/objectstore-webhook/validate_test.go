@@ -87,6 +87,21 @@ func TestValidateDeniedText(t *testing.T) {
 	}
 }
 
+// TestValidateZeroMaxParallel: offline, wal.maxParallel: 0 is refused as the CRD refuses it (minimum 1),
+// and an absent maxParallel is not.
+func TestValidateZeroMaxParallel(t *testing.T) {
+	zero := secretDoc + "---\n" + storeDoc("zero", "ACCESS_SECRET_KEY") + "    wal:\n      maxParallel: 0\n"
+	code, out, _ := validate(t, zero, "-f", "-")
+	want := "<stdin>:2: ObjectStore/zero: DENY spec.configuration.wal.maxParallel: Invalid value: 0: must be at least 1; omit it to archive one WAL file at a time\n"
+	if code != 1 || out != want {
+		t.Fatalf("exit %d, output\n%s\nwant\n%s", code, out, want)
+	}
+	absent := secretDoc + "---\n" + storeDoc("absent", "ACCESS_SECRET_KEY") + "    wal:\n      compression: gzip\n"
+	if code, out, _ := validate(t, absent, "-f", "-"); code != 0 || out != "" {
+		t.Fatalf("absent: exit %d, output\n%s", code, out)
+	}
+}
+
 func TestValidateStdinWarnAndSecretChecks(t *testing.T) {
 	input := secretDoc + "---\n" + storeDoc("typo", "SECRET_ACCESS_KEY")
 	code, out, _ := validate(t, input, "-f", "-")

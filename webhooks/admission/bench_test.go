@@ -68,7 +68,7 @@ func storeSecrets() secretMap {
 
 // storeHandler is the ObjectStore handler exactly as serve wires it.
 func storeHandler(secrets objectstore.SecretGetter) admission.Handler {
-	return admission.ValidateFunc(func(ctx context.Context, old, obj *v1.ObjectStore) (field.ErrorList, []string) {
+	return admission.ValidateFunc(v1.Kind, func(ctx context.Context, old, obj *v1.ObjectStore) (field.ErrorList, []string) {
 		return objectstore.Validate(ctx, old, obj, secrets, objectstore.Options{SecretChecks: objectstore.SecretChecksDeny})
 	})
 }
@@ -165,3 +165,28 @@ func cpuTime() int64 {
 type readCloser struct{ *bytes.Reader }
 
 func (readCloser) Close() error { return nil }
+
+// TestObjectStoreRouteNamesAnotherKind: a review of another kind is denied naming both kinds, whether the
+// request's kind says so or only the object does; without the check a ConfigMap decodes as an empty
+// ObjectStore and is denied for credentials it was never meant to have.
+func TestObjectStoreRouteNamesAnotherKind(t *testing.T) {
+	const want = "this webhook validates barmancloud.cnpg.io/v1 ObjectStore; got v1 ConfigMap"
+	configMap := `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"backups","namespace":"db"},"data":{"a":"b"}}`
+	requestKind := `"kind":{"group":"barmancloud.cnpg.io","version":"v1","kind":"ObjectStore"}`
+	create := strings.Replace(storeReview, `"operation":"UPDATE"`, `"operation":"CREATE"`, 1)
+	create = strings.Replace(create, `"oldObject":`+oldStoreJSON+`,`, ``, 1)
+	create = strings.Replace(create, `"object":`+storeJSON, `"object":`+configMap, 1)
+	for name, review := range map[string]string{
+		"request kind and object":  strings.Replace(create, requestKind, `"kind":{"group":"","version":"v1","kind":"ConfigMap"}`, 1),
+		"object only":              create,
+		"object that fails decode": strings.Replace(create, `"data":{"a":"b"}`, `"spec":"not an object"`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := post(t, storeMux(t), "/validate/objectstores", "application/json", []byte(review))
+			st := a.review.Response.Result
+			if a.review.Response.Allowed || st == nil || st.Code != http.StatusBadRequest || st.Message != want {
+				t.Fatalf("want a 400 denial %q, got %s", want, a.raw)
+			}
+		})
+	}
+}

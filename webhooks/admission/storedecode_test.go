@@ -137,3 +137,33 @@ func exampleStores(tb testing.TB) [][]byte {
 	}
 	return out
 }
+
+// TestZeroMaxParallelIsToldFromAbsent: the CRD refuses wal.maxParallel: 0 (minimum 1), so the webhook must
+// see the 0 rather than an absent field. Both decoders keep it, and the review is denied on that field.
+func TestZeroMaxParallelIsToldFromAbsent(t *testing.T) {
+	zero := strings.Replace(storeJSON, `"maxParallel":4`, `"maxParallel":0`, 1)
+	fast, ok := admission.FastObjectStore([]byte(zero))
+	if !ok {
+		t.Fatal("a store with maxParallel: 0 does not take the fast path")
+	}
+	plain := &v1.ObjectStore{}
+	if err := admission.DecodePlain(admission.WithoutManagedFields([]byte(zero)), plain); err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]*v1.ObjectStore{"fast": fast, "plain": plain} {
+		if p := o.Spec.Configuration.Wal.MaxParallel; p == nil || *p != 0 {
+			t.Errorf("%s decoder: maxParallel %v, want an explicit 0", name, p)
+		}
+	}
+	absent := strings.Replace(storeJSON, `,"maxParallel":4`, ``, 1)
+	if o, ok := admission.FastObjectStore([]byte(absent)); !ok || o.Spec.Configuration.Wal.MaxParallel != nil {
+		t.Errorf("an absent maxParallel decodes as %v (fast path %v), want nil", o.Spec.Configuration.Wal.MaxParallel, ok)
+	}
+	review := strings.Replace(storeReview, `"maxParallel":4`, `"maxParallel":0`, 1) // the new object only
+	a := post(t, storeMux(t), "/validate/objectstores", "application/json", []byte(review))
+	st := a.review.Response.Result
+	if a.review.Response.Allowed || st == nil || st.Details == nil || len(st.Details.Causes) != 1 ||
+		st.Details.Causes[0].Field != "spec.configuration.wal.maxParallel" {
+		t.Fatalf("want one denial on spec.configuration.wal.maxParallel, got %s", a.raw)
+	}
+}

@@ -176,7 +176,10 @@ func (d *envelope) wal(start, depth int, into **v1.WalBackupConfiguration) int {
 		case "encryption":
 			return d.field(seen, 1, d.text(start, (*string)(&w.Encryption)))
 		case "maxParallel":
-			return d.field(seen, 2, d.integer(start, math.MinInt, math.MaxInt, func(n int64) { w.MaxParallel = int(n) }))
+			return d.field(seen, 2, d.integer(start, math.MinInt, math.MaxInt, func(n int64) {
+				m := int(n)
+				w.MaxParallel = &m // a 0 stays told from an absent field: the rule minimums refuses it
+			}))
 		case "archiveAdditionalCommandArgs":
 			return d.field(seen, 3, d.texts(start, depth, &w.ArchiveAdditionalCommandArgs))
 		case "restoreAdditionalCommandArgs":

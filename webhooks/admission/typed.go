@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
@@ -16,27 +18,48 @@ import (
 // them. DELETE and CONNECT are allowed without calling fn: the rules judge what an object becomes, and a
 // webhook that can refuse a deletion can make an object impossible to remove.
 //
-// An object that does not decode as T is denied with 400 and the decoder's reason: the API server only
-// sends what passed its own schema, so this is a misrouted review, not a user error to explain in detail.
-func ValidateFunc[T any](fn func(ctx context.Context, old, obj *T) (field.ErrorList, []string)) Handler {
+// kind is what fn validates. A review of another kind (request.kind, or the object's own apiVersion and
+// kind) is denied with 400, naming both: any object decodes as T with its unknown fields dropped, and the
+// rules would then judge an empty T and name fields the object never had. An object that does not decode
+// as T is denied with 400 and the decoder's reason: the API server only sends what passed its own schema,
+// so this is a misrouted review, not a user error to explain in detail.
+func ValidateFunc[T any](kind schema.GroupVersionKind, fn func(ctx context.Context, old, obj *T) (field.ErrorList, []string)) Handler {
 	return HandlerFunc(func(ctx context.Context, req *admissionv1.AdmissionRequest) Result {
 		if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 			return Result{}
 		}
+		if got := schema.GroupVersionKind(req.Kind); got.Kind != "" && got != kind {
+			return wrongKind(kind, got)
+		}
 		obj := new(T)
 		if err := decodeNew(req.Object.Raw, obj); err != nil {
-			return Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid %s: %v", req.Kind.Kind, err))
+			var tm metav1.TypeMeta
+			if unmarshal(req.Object.Raw, &tm) == nil && tm.Kind != "" && tm.GroupVersionKind() != kind {
+				return wrongKind(kind, tm.GroupVersionKind())
+			}
+			return Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid %s: %v", kind.Kind, err))
+		}
+		if o, ok := any(obj).(schema.ObjectKind); ok {
+			if got := o.GroupVersionKind(); got.Kind != "" && got != kind {
+				return wrongKind(kind, got)
+			}
 		}
 		var old *T
 		if req.Operation == admissionv1.Update {
 			old = new(T)
 			if err := decodeNew(req.OldObject.Raw, old); err != nil {
-				return Deny(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a valid %s: %v", req.Kind.Kind, err))
+				return Deny(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a valid %s: %v", kind.Kind, err))
 			}
 		}
 		errs, warnings := fn(ctx, old, obj)
 		return Result{Errors: errs, Warnings: warnings}
 	})
+}
+
+// wrongKind names what the route validates and what it got, as apiVersion and kind.
+func wrongKind(want, got schema.GroupVersionKind) Result {
+	return Deny(http.StatusBadRequest, fmt.Sprintf("this webhook validates %s %s; got %s %s",
+		want.GroupVersion(), want.Kind, got.GroupVersion(), got.Kind))
 }
 
 // decodeNew is DecodeObject into a zero value, which lets an ObjectStore take the fast path.

@@ -5,11 +5,19 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
-// azureClouds are the storage DNS suffixes of the public and sovereign clouds, after "<account>.blob.".
-var azureClouds = [...]string{"core.windows.net", "core.chinacloudapi.cn", "core.usgovcloudapi.net"}
+// azureServiceDomains are the storage domains of the Azure clouds without the "blob." of their blob
+// service: a host under one of them names another service of the account (dfs, file, queue).
+var azureServiceDomains = func() []string {
+	var out []string
+	for _, s := range location.AzureBlobSuffixes() {
+		out = append(out, strings.TrimPrefix(s, "blob."))
+	}
+	return out
+}()
 
 const (
 	azureCloudForm    = "https://account.blob.core.windows.net/container/path"
@@ -21,25 +29,25 @@ const (
 // string because barman then takes the endpoint from it.
 func (v *validator) azurePath(dest string, creds *v1.AzureCredentials) {
 	scheme, rest, _ := strings.Cut(dest, "://")
-	host, path, _ := strings.Cut(rest, "/")
+	host, _, _ := strings.Cut(rest, "/")
 	if host == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the host is missing; write "+azureCloudForm))
 		return
 	}
 	hostname, port, hasPort := strings.Cut(host, ":")
-	cloud := ""
-	for _, c := range azureClouds {
-		if strings.HasSuffix(hostname, "."+c) {
-			cloud = c
-			break
-		}
-	}
-	if cloud != "" {
-		v.azureCloudPath(dest, scheme, hostname, cloud, hasPort || port != "", path)
+	// The Azure clouds are the hosts wal-archiver opens as such (package location); barman-cloud knows
+	// fewer, which azureCloudPath says.
+	if suffix, ok := location.AzureBlobSuffix(hostname); ok {
+		v.azureCloudPath(dest, scheme, suffix, hasPort || port != "")
 		return
 	}
-	account, rest2, _ := strings.Cut(path, "/")
-	container, prefix, _ := strings.Cut(rest2, "/")
+	for _, d := range azureServiceDomains {
+		if strings.HasSuffix(hostname, "."+d) {
+			v.deny(field.Invalid(pathDest, displayURL(dest), "use the blob endpoint, "+azureCloudForm))
+			return
+		}
+	}
+	account, container, prefix := destinationParts(dest)
 	switch {
 	case account == "" || container == "":
 		v.deny(field.Invalid(pathDest, displayURL(dest), "a host outside the Azure clouds is an emulator; write "+azureEmulatorForm))
@@ -57,19 +65,17 @@ func (v *validator) azurePath(dest string, creds *v1.AzureCredentials) {
 
 const msgAzureContainer = "the container must be 3 to 63 lowercase letters, digits and single '-', starting and ending with a letter or digit"
 
-func (v *validator) azureCloudPath(dest, scheme, hostname, cloud string, hasPort bool, path string) {
-	account, service, _ := strings.Cut(strings.TrimSuffix(hostname, "."+cloud), ".")
+// azureCloudPath checks <account>.[<zone or privatelink>.]<blob suffix>/<container>/<path>; the account is
+// the host's first label, as wal-archiver reads it.
+func (v *validator) azureCloudPath(dest, scheme, suffix string, hasPort bool) {
+	account, container, prefix := destinationParts(dest)
 	switch {
 	case hasPort:
 		v.deny(field.Invalid(pathDest, displayURL(dest), "remove the port; barman reads a host with a port as an emulator"))
 		return
-	case service != "blob":
-		v.deny(field.Invalid(pathDest, displayURL(dest), "use the blob endpoint, "+azureCloudForm))
-		return
 	case !azureAccount(account):
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the storage account must be 3 to 24 lowercase letters and digits"))
 	}
-	container, prefix, _ := strings.Cut(path, "/")
 	switch {
 	case container == "":
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the container is missing; write "+azureCloudForm))
@@ -80,8 +86,8 @@ func (v *validator) azureCloudPath(dest, scheme, hostname, cloud string, hasPort
 	if scheme == "http" {
 		v.warn(pathDest, "plain http sends credentials and WAL unencrypted; use https")
 	}
-	if cloud != azureClouds[0] {
-		v.warn(pathDest, "barman 3.17 reads non-blob.core.windows.net hosts as an emulator; check your barman")
+	if !location.BarmanReadsAzureSuffix(suffix) {
+		v.warn(pathDest, "barman-cloud 3.17 reads this host as an emulator's; wal-archiver serves it")
 	}
 	v.prefixPath(prefix)
 }

@@ -11,7 +11,7 @@ import (
 func typicalS3() *v1.ObjectStore {
 	o := s3Keys()
 	o.Spec.RetentionPolicy = "30d"
-	o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{Compression: v1.CompressionTypeGzip, MaxParallel: 4}
+	o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{Compression: v1.CompressionTypeGzip, MaxParallel: intp(4)}
 	o.Spec.Configuration.Data = &v1.DataBackupConfiguration{Compression: v1.CompressionTypeGzip}
 	o.Spec.Configuration.Tags = map[string]string{"team": "db"}
 	o.Spec.Configuration.AWS.RegionReference = ref("aws-creds", "REGION")

@@ -10,14 +10,14 @@ var ruleDocs = []ruleDoc{
 	{"credentials", "exactly one of s3Credentials, azureCredentials, googleCredentials"},
 	{"destination", "destinationPath is set, its scheme matches the credentials block, it carries no credentials"},
 	{"destination-prefix", "the folder under the bucket has no empty segment (//)"},
-	{"endpoint-url", "endpointURL is an absolute http(s) URL with a host, without credentials; https"},
-	{"endpoint-ignored", "endpointURL and endpointCA are set only where barman uses them"},
-	{"encryption-ignored", "wal/data encryption only on S3"},
+	{"endpoint-url", "endpointURL is an absolute http(s) URL with a host, without credentials; https for a host outside the cluster (plain http is fine for a single-label name, *.svc, *.cluster.local, localhost or a loopback IP)"},
+	{"endpoint-ignored", "endpointURL and endpointCA are set only where a consumer uses them; the warning says which of barman-cloud and wal-archiver ignores them"},
+	{"encryption-ignored", "wal/data encryption only on S3 (barman-cloud and wal-archiver alike)"},
 	{"update", "a changed destinationPath or provider splits the WAL history; an update may keep problems the old object had"},
 	{"s3-bucket", "the bucket follows AWS naming; looser with endpointURL"},
 	{"s3-keys", "accessKeyId and secretAccessKey both or neither; exactly one of keys and inheritFromIAMRole"},
-	{"s3-iam-ignored", "region and sessionToken are ignored with inheritFromIAMRole"},
-	{"azure-path", "<account>.blob.<cloud>/<container>/<path>: account and container naming"},
+	{"s3-iam-ignored", "region and sessionToken with inheritFromIAMRole: barman-cloud ignores both, wal-archiver uses the region"},
+	{"azure-path", "<account>.[<zone>.]blob.<cloud>/<container>/<path> for every cloud wal-archiver opens (package location), barman-cloud reading only blob.core.windows.net: account and container naming"},
 	{"azure-emulator", "any other host: <host>:<port>/<account>/<container>/<path> with a connection string"},
 	{"azure-credentials", "a connection string alone, or exactly one of key, SAS token, inheritFromAzureAD, useDefaultAzureCredentials; key and SAS need storageAccount"},
 	{"google-bucket", "gs://bucket/path or the console URL; Google bucket naming"},
@@ -82,10 +82,15 @@ func commonCases() []ruleCase {
 		{rule: "endpoint-url", name: "user information", obj: with(minio, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.EndpointURL = "https://admin:" + planted + "@minio.example.com"
 		}), deny: []string{"spec.configuration.endpointURL"}},
-		{rule: "endpoint-url", name: "plain http", obj: with(minio, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.EndpointURL = "http://minio.minio.svc:9000"
-			o.Spec.Configuration.EndpointCA = nil
-		}), warn: []string{"spec.configuration.endpointURL"}},
+		plainHTTP("plain http outside the cluster", "http://minio.example.com:9000", true),
+		plainHTTP("plain http to a public IP", "http://203.0.113.7:9000", true),
+		plainHTTP("plain http to a Service of the namespace (upstream's seed page)", "http://minio-gateway-service:9000", false),
+		plainHTTP("plain http to *.svc", "http://minio.minio.svc:9000", false),
+		plainHTTP("plain http to *.svc.cluster.local", "http://minio.minio.svc.cluster.local:9000", false),
+		plainHTTP("plain http to *.cluster.local, fully qualified", "http://minio.minio.svc.cluster.local.:9000", false),
+		plainHTTP("plain http to localhost", "http://localhost:9000", false),
+		plainHTTP("plain http to a loopback IP", "http://127.0.0.1:9000", false),
+		plainHTTP("plain http to the IPv6 loopback", "http://[::1]:9000", false),
 
 		{rule: "endpoint-ignored", name: "endpointCA on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointCA = ref("minio-ca", "ca.crt") })},
 		{rule: "endpoint-ignored", name: "endpointURL on Azure", obj: with(azureKey, func(o *v1.ObjectStore) { o.Spec.Configuration.EndpointURL = "https://blob.example.com" }),
@@ -126,4 +131,16 @@ func commonCases() []ruleCase {
 			o.DeletionTimestamp = &metav1.Time{}
 		})},
 	}
+}
+
+// plainHTTP is the MinIO store reached over plain http at url; warned says whether the http warning is due.
+func plainHTTP(name, url string, warned bool) ruleCase {
+	c := ruleCase{rule: "endpoint-url", name: name, obj: with(minio, func(o *v1.ObjectStore) {
+		o.Spec.Configuration.EndpointURL = url
+		o.Spec.Configuration.EndpointCA = nil
+	})}
+	if warned {
+		c.warn = []string{"spec.configuration.endpointURL"}
+	}
+	return c
 }

@@ -67,6 +67,9 @@ func azureCases() []ruleCase {
 		{rule: "azure-path", name: "plain http", obj: dest(azureKey, "http://acct01.blob.core.windows.net/backups"), warn: dp},
 		{rule: "azure-path", name: "sovereign cloud", obj: dest(azureKey, "https://acct01.blob.core.chinacloudapi.cn/backups"), warn: dp},
 		{rule: "azure-path", name: "government cloud", obj: dest(azureKey, "https://acct01.blob.core.usgovcloudapi.net/backups"), warn: dp},
+		{rule: "azure-path", name: "DNS-zone endpoint (wal-archiver serves it)", obj: dest(azureKey, "https://acct01.z12.blob.storage.azure.net/backups/db"), warn: dp},
+		{rule: "azure-path", name: "private link", obj: dest(azureKey, "https://acct01.privatelink.blob.core.windows.net/backups/db")},
+		{rule: "azure-path", name: "DNS-zone dfs endpoint", obj: dest(azureKey, "https://acct01.z12.dfs.storage.azure.net/backups"), deny: dp},
 
 		{rule: "azure-emulator", name: "azurite", obj: azurite()},
 		{rule: "azure-emulator", name: "without connection string", obj: dest(azureKey, "http://azurite:10000/devstoreaccount1/backups"), deny: dp},

@@ -7,6 +7,8 @@ import (
 
 func int32p(i int32) *int32 { return &i }
 
+func intp(i int) *int { return &i }
+
 func annotated(base func() *v1.ObjectStore, kv ...string) *v1.ObjectStore {
 	return with(base, func(o *v1.ObjectStore) {
 		o.Annotations = map[string]string{}
@@ -52,12 +54,18 @@ func upstreamCases() []ruleCase {
 			deny: []string{"spec.instanceSidecarConfiguration.logLevel"}},
 
 		{rule: "minimums", name: "set", obj: with(s3Keys, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{MaxParallel: 8}
+			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{MaxParallel: intp(8)}
 			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{Jobs: int32p(4)}
 		})},
 		{rule: "minimums", name: "negative maxParallel", obj: with(s3Keys, func(o *v1.ObjectStore) {
-			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{MaxParallel: -1}
+			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{MaxParallel: intp(-1)}
 		}), deny: []string{"spec.configuration.wal.maxParallel"}},
+		{rule: "minimums", name: "zero maxParallel (the CRD's minimum is 1)", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{MaxParallel: intp(0)}
+		}), deny: []string{"spec.configuration.wal.maxParallel"}},
+		{rule: "minimums", name: "maxParallel absent", obj: with(s3Keys, func(o *v1.ObjectStore) {
+			o.Spec.Configuration.Wal = &v1.WalBackupConfiguration{Compression: v1.CompressionTypeGzip}
+		})},
 		{rule: "minimums", name: "zero jobs", obj: with(s3Keys, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.Data = &v1.DataBackupConfiguration{Jobs: int32p(0)}
 		}), deny: []string{"spec.configuration.data.jobs"}},

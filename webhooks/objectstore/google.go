@@ -2,7 +2,6 @@ package objectstore
 
 import (
 	"encoding/json"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -11,11 +10,7 @@ import (
 
 // googlePath checks gs://bucket/prefix and the console form barman rewrites to it.
 func (v *validator) googlePath(dest string) {
-	rest, ok := strings.CutPrefix(dest, "gs://")
-	if !ok {
-		rest = dest[len(googleConsolePrefix):]
-	}
-	bucket, prefix, _ := strings.Cut(rest, "/")
+	_, bucket, prefix := destinationParts(dest)
 	if bucket == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write gs://bucket/path"))
 		return

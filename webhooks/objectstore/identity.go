@@ -33,7 +33,7 @@ func (v *validator) identities(o *v1.ObjectStore, prov provider) {
 			v.warn(pathAnnAWSRoleARN, "used only with s3Credentials.inheritFromIAMRole: true")
 		case podIdentity == "true":
 			// The EKS webhook prefers an association too; the role would only be dead weight.
-			v.warn(pathAnnAWSRoleARN, "ignored: aws-pod-identity \"true\" takes precedence")
+			v.warn(pathAnnAWSRoleARN, "the pod webhook ignores it: aws-pod-identity \"true\" wins")
 		}
 	}
 	if gsa, ok := ann[contract.StoreGCPServiceAccount]; ok {

@@ -1,8 +1,6 @@
 package objectstore
 
 import (
-	"strings"
-
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
@@ -11,8 +9,7 @@ import (
 // s3Path checks s3://bucket/prefix. With an endpointURL the store is S3-compatible: AWS's reserved names
 // are not checked and uppercase, '_' and odd lengths warn, since some of those stores accept them.
 func (v *validator) s3Path(dest string, compatible bool) {
-	rest := dest[len("s3://"):]
-	bucket, prefix, _ := strings.Cut(rest, "/")
+	_, bucket, prefix := destinationParts(dest)
 	if bucket == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write s3://bucket/path"))
 		return
@@ -45,10 +42,11 @@ func (v *validator) s3Credentials(c *v1.S3Credentials) {
 	}
 	if c.InheritFromIAMRole {
 		if c.RegionReference != nil {
-			v.warn(pathS3Region, "ignored with inheritFromIAMRole; set AWS_REGION in the sidecar env instead")
+			// The pod webhook passes the region to wal-archiver whatever the credentials mode.
+			v.warn(pathS3Region, "barman-cloud ignores it with inheritFromIAMRole; wal-archiver uses it")
 		}
 		if c.SessionToken != nil {
-			v.warn(pathS3SessionToken, "ignored with inheritFromIAMRole, which brings its own session")
+			v.warn(pathS3SessionToken, "ignored by both barman-cloud and wal-archiver with inheritFromIAMRole")
 		}
 	}
 	if c.AccessKeyIDReference != nil {

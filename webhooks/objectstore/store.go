@@ -1,11 +1,13 @@
 package objectstore
 
 import (
+	"net"
 	"net/url"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
@@ -116,13 +118,44 @@ func (v *validator) store(o *v1.ObjectStore) {
 	v.endpoint(cfg, prov)
 	if prov == providerAzure || prov == providerGoogle {
 		if cfg.Wal != nil && cfg.Wal.Encryption != "" {
-			v.warn(pathWalEncryption, "ignored for "+prov.label()+"; server-side encryption applies only to S3")
+			v.warn(pathWalEncryption, msgEncryptionIgnored)
 		}
 		if cfg.Data != nil && cfg.Data.Encryption != "" {
-			v.warn(pathDataEncryption, "ignored for "+prov.label()+"; server-side encryption applies only to S3")
+			v.warn(pathDataEncryption, msgEncryptionIgnored)
 		}
 	}
 	v.identities(o, prov)
+}
+
+// msgEncryptionIgnored: wal-archiver, like barman-cloud, passes the encryption only to its S3 driver.
+const msgEncryptionIgnored = "ignored by barman-cloud and wal-archiver: server-side encryption is for S3 only"
+
+// destinationParts splits dest as the rules read it: the Azure account (the cloud host's first label, or
+// the emulator path's first segment), the bucket or container, and the prefix as written (a '//' in it is
+// a finding). TestRulesReadDestinationsAsTheArchiver holds it to wal-archiver's parse (package location).
+func destinationParts(dest string) (account, bucket, prefix string) {
+	switch schemeProvider(dest) {
+	case providerS3:
+		bucket, prefix, _ = strings.Cut(dest[len("s3://"):], "/")
+	case providerGoogle:
+		rest, ok := strings.CutPrefix(dest, "gs://")
+		if !ok {
+			rest = dest[len(googleConsolePrefix):]
+		}
+		bucket, prefix, _ = strings.Cut(rest, "/")
+	case providerAzure:
+		_, rest, _ := strings.Cut(dest, "://")
+		host, path, _ := strings.Cut(rest, "/")
+		hostname, _, _ := strings.Cut(host, ":")
+		if _, cloud := location.AzureBlobSuffix(hostname); cloud {
+			account, _, _ = strings.Cut(hostname, ".")
+			bucket, prefix, _ = strings.Cut(path, "/")
+		} else {
+			account, rest, _ = strings.Cut(path, "/")
+			bucket, prefix, _ = strings.Cut(rest, "/")
+		}
+	}
+	return account, bucket, prefix
 }
 
 // destination checks destinationPath against the credentials block, then its structure for the provider.
@@ -184,17 +217,17 @@ func (v *validator) endpoint(cfg *v1.BarmanObjectStoreConfiguration, prov provid
 		case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 			v.deny(field.Invalid(pathEndpointURL, displayURL(raw), "remove the user information, query and fragment; credentials belong in s3Credentials"))
 		case prov == providerAzure || prov == providerGoogle:
-			v.warn(pathEndpointURL, "ignored for "+prov.label()+"; barman passes endpointURL only to S3")
-		case u.Scheme == "http":
+			v.warn(pathEndpointURL, "ignored by barman-cloud and wal-archiver: both pass endpointURL only to S3")
+		case u.Scheme == "http" && !inCluster(u.Hostname()):
 			v.warn(pathEndpointURL, "plain http sends credentials and WAL unencrypted; use https")
 		}
 	}
 	if ca := cfg.EndpointCA; ca != nil {
 		if prov == providerGoogle {
-			v.warn(pathEndpointCA, "ignored for Google Cloud Storage; barman sets a CA bundle only for S3 and Azure")
+			v.warn(pathEndpointCA, "ignored by barman-cloud for Google Cloud Storage; wal-archiver trusts it")
 		}
 		if prov == providerS3 && cfg.EndpointURL == "" {
-			v.warn(pathEndpointCA, "set without endpointURL: it replaces the trusted roots for AWS itself")
+			v.warn(pathEndpointCA, "no endpointURL: barman-cloud trusts only it for AWS; wal-archiver adds it to the roots")
 		}
 		if data, ok := v.secretRef(pathEndpointCA, ca, "CA certificates"); ok {
 			v.checkCA(ca, data)
@@ -213,4 +246,17 @@ func (v *validator) update(old, obj *v1.ObjectStore) {
 	if old.Spec.Configuration.DestinationPath != obj.Spec.Configuration.DestinationPath {
 		v.warn(pathDest, "changed; what is archived stays at the old path, so the WAL history splits")
 	}
+}
+
+// inCluster reports whether host names a Service of the cluster or the node itself: a single-label name
+// (a Service of the namespace), *.svc, *.cluster.local, localhost or a loopback address. Plain http to such
+// a host stays on the cluster network, as upstream's own MinIO examples do, so the warning is kept for
+// hosts outside it.
+func inCluster(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host != "" && !strings.Contains(host, ".") ||
+		host == "localhost" || strings.HasSuffix(host, ".svc") || strings.HasSuffix(host, ".cluster.local")
 }

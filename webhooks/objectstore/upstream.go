@@ -36,8 +36,8 @@ func (v *validator) upstream(o *v1.ObjectStore) {
 	if w := cfg.Wal; w != nil {
 		v.enum(pathWalCompression, string(w.Compression), walCompressions)
 		v.enum(pathWalEncryption, string(w.Encryption), encryptions)
-		if w.MaxParallel < 0 {
-			v.deny(field.Invalid(pathWalMaxParallel, int64(w.MaxParallel), "must be at least 1; omit it to archive one WAL file at a time"))
+		if w.MaxParallel != nil && *w.MaxParallel < 1 {
+			v.deny(field.Invalid(pathWalMaxParallel, int64(*w.MaxParallel), "must be at least 1; omit it to archive one WAL file at a time"))
 		}
 		v.args(pathWalArchiveArgs, w.ArchiveAdditionalCommandArgs)
 		v.args(pathWalRestoreArgs, w.RestoreAdditionalCommandArgs)

@@ -171,7 +171,7 @@ type WalBackupConfiguration struct {
 	// positive integer as a value - with 1 being the minimum accepted value.
 	// +kubebuilder:validation:Minimum=1
 	// +optional
-	MaxParallel int `json:"maxParallel,omitempty"`
+	MaxParallel *int `json:"maxParallel,omitempty"` // upstream's int loses an explicit 0, which the CRD refuses
 	// Additional arguments that can be appended to the 'barman-cloud-wal-archive' command-line invocation.
 	// +optional
 	ArchiveAdditionalCommandArgs []string `json:"archiveAdditionalCommandArgs,omitempty"`

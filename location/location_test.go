@@ -1,11 +1,11 @@
-package storeconfig
+package location
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestParseDestination(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, c := range []struct {
 		in, provider string
 		want         Location
@@ -25,23 +25,25 @@ func TestParseDestination(t *testing.T) {
 			AccountURL: "https://acct.blob.core.chinacloudapi.cn", Account: "acct"}},
 		{"https://acct.blob.core.usgovcloudapi.net/wal/p", "", Location{Provider: "azure", Bucket: "wal", Prefix: "p",
 			AccountURL: "https://acct.blob.core.usgovcloudapi.net", Account: "acct"}},
+		{"https://acct.z12.blob.storage.azure.net/c/p", "azure", Location{Provider: "azure", Bucket: "c", Prefix: "p",
+			AccountURL: "https://acct.z12.blob.storage.azure.net", Account: "acct"}},
 		{"http://azurite:10000/storageaccountname/backups/", "", Location{Provider: "azure", Bucket: "backups",
 			AccountURL: "http://azurite:10000/storageaccountname", Account: "storageaccountname", Emulated: true}},
 		{"http://127.0.0.1:10000/devstoreaccount1/wal/a/b", "azure", Location{Provider: "azure", Bucket: "wal", Prefix: "a/b",
 			AccountURL: "http://127.0.0.1:10000/devstoreaccount1", Account: "devstoreaccount1", Emulated: true}},
 	} {
-		got, err := ParseDestination(c.in, c.provider)
+		got, err := Parse(c.in, c.provider)
 		if err != nil {
-			t.Errorf("ParseDestination(%q): %v", c.in, err)
+			t.Errorf("Parse(%q): %v", c.in, err)
 			continue
 		}
 		if got != c.want {
-			t.Errorf("ParseDestination(%q) =\n %+v, want\n %+v", c.in, got, c.want)
+			t.Errorf("Parse(%q) =\n %+v, want\n %+v", c.in, got, c.want)
 		}
 	}
 }
 
-func TestParseDestinationErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	for _, c := range []struct{ in, provider, want string }{
 		{"", "", "empty"},
 		{"s3:///prefix", "", "names no bucket"},
@@ -55,15 +57,15 @@ func TestParseDestinationErrors(t *testing.T) {
 		{"https://minio.example.com/", "", "emulator URL"},
 		{"s3://b/%zz", "", "not a URL"},
 	} {
-		_, err := ParseDestination(c.in, c.provider)
+		_, err := Parse(c.in, c.provider)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("ParseDestination(%q, %q) = %v, want an error containing %q", c.in, c.provider, err, c.want)
+			t.Errorf("Parse(%q, %q) = %v, want an error containing %q", c.in, c.provider, err, c.want)
 		}
 	}
 }
 
 func TestJoinAndString(t *testing.T) {
-	loc, err := ParseDestination("s3://bucket/base/", "")
+	loc, err := Parse("s3://bucket/base/", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestJoinAndString(t *testing.T) {
 		"https://console.cloud.google.com/storage/browser/b/p": "gs://b/p",
 		"http://127.0.0.1:10000/devstoreaccount1/wal/x":        "http://127.0.0.1:10000/devstoreaccount1/wal/x",
 	} {
-		loc, err := ParseDestination(in, "")
+		loc, err := Parse(in, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,13 +96,13 @@ func TestJoinAndString(t *testing.T) {
 	}
 }
 
-func FuzzParseDestination(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"s3://b/p", "gs://b", "https://a.blob.core.windows.net/c/p", "http://h:1/a/c/p",
 		"https://console.cloud.google.com/storage/browser/b/p", "s3://", "http://[::1]:80/a/b/c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		loc, err := ParseDestination(in, "")
+		loc, err := Parse(in, "")
 		if err != nil {
 			return
 		}
@@ -110,7 +112,7 @@ func FuzzParseDestination(f *testing.F) {
 		if strings.HasPrefix(loc.Prefix, "/") || strings.HasSuffix(loc.Prefix, "/") {
 			t.Fatalf("%q gave prefix %q with a leading or trailing slash", in, loc.Prefix)
 		}
-		if again, err := ParseDestination(loc.String(), loc.Provider); err != nil || again.Bucket != loc.Bucket || again.Prefix != loc.Prefix {
+		if again, err := Parse(loc.String(), loc.Provider); err != nil || again.Bucket != loc.Bucket || again.Prefix != loc.Prefix {
 			t.Fatalf("%q → %q does not parse back the same: %+v, %v", in, loc.String(), again, err)
 		}
 	})
