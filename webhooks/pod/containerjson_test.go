@@ -10,8 +10,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )
 
 // TestContainerJSON holds appendContainer to json.Marshal for the sidecar of every golden case and for
@@ -287,6 +290,32 @@ func TestVolumeJSON(t *testing.T) {
 		{Name: "p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 			Sources: []corev1.VolumeProjection{{}}}}},
 		{Name: "p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{DefaultUser: ptr.To(int64(2))}}},
+		// The credentials volume: projected Secrets, optional, with and without names and items.
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: str},
+					Items:    []corev1.KeyToPath{{Key: str, Path: "AWS_ACCESS_KEY_ID"}, {Key: "k", Path: str, Mode: ptr.To(int32(0o400))}},
+					Optional: ptr.To(true)}},
+				{Secret: &corev1.SecretProjection{}},
+				{Secret: &corev1.SecretProjection{Items: []corev1.KeyToPath{}, Optional: ptr.To(false)}},
+				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "t"}}},
+			DefaultMode: ptr.To(secretMode)}}},
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{
+				Items: []corev1.KeyToPath{{Key: "k", User: ptr.To(int64(1))}}}}}}}},
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{},
+				ConfigMap: &corev1.ConfigMapProjection{}}}}}},
+		// The settings volume: a ConfigMap, optional.
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: str}, Optional: ptr.To(true)}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			Items: []corev1.KeyToPath{{Key: str, Path: str, Mode: ptr.To(int32(-1))}, {}}, DefaultMode: ptr.To(int32(0o644)),
+			Optional: ptr.To(false)}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{DefaultUser: ptr.To(int64(1))}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			Items: []corev1.KeyToPath{{Key: "k", User: ptr.To(int64(1))}}}}},
 		{Name: "two", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{},
 			Secret: &corev1.SecretVolumeSource{}}},
 		{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
@@ -294,6 +323,7 @@ func TestVolumeJSON(t *testing.T) {
 	var s sidecar
 	s.tokenVolume("aws", "/m", "token", AWSDefaultAudience, AWSDefaultTokenExpiration)
 	s.secretVolume("r", "/r", "sec", corev1.KeyToPath{Key: "tls.crt", Path: "tls.crt"})
+	s.settingsFile(&cnpgv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: str}})
 	vols = append(vols, s.volumes...)
 	for i := range vols {
 		want, err := json.Marshal(&vols[i])
