@@ -37,6 +37,8 @@ type sidecar struct {
 	volumes []corev1.Volume
 	args    []string
 	conf    barmanv1.InstanceSidecarConfiguration
+	// settings is StoreSettings' buffer, reused with the workspace.
+	settings []SettingValue
 	// inWorkspace: the container is only encoded, then dropped with its workspace, so it may share the
 	// store's values instead of copying them.
 	inWorkspace bool
@@ -67,9 +69,12 @@ func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStor
 		fieldEnv(contract.EnvNamespace, "metadata.namespace"),
 		value(contract.EnvClusterName, c.Name),
 	)
-	settings, err := StoreSettings(c, b, store)
+	settings, err := appendStoreSettings(s.settings, c, b, store)
 	if err != nil {
 		return nil, err
+	}
+	if s.inWorkspace {
+		s.settings = settings
 	}
 	for _, st := range settings {
 		s.setting(st.Setting, st.Value)
@@ -126,7 +131,8 @@ type secretFile struct {
 // Kubernetes API rights to read them.
 func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 	conf := store.Spec.Configuration
-	var refs []secretFile
+	var buf [4]secretFile // at most four references per provider: no allocation for the list
+	refs := buf[:0]
 	switch {
 	case conf.AWS != nil:
 		a := conf.AWS
@@ -157,6 +163,9 @@ func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 	}
 	// One source per Secret, its keys as items in the order the store lists them.
 	var sources []corev1.VolumeProjection
+	if len(refs) > 0 {
+		sources = make([]corev1.VolumeProjection, 0, len(refs))
+	}
 	for _, r := range refs {
 		if r.ref == nil {
 			continue
@@ -174,9 +183,11 @@ func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 			}
 		}
 		if !found {
+			items := make([]corev1.KeyToPath, 1, len(refs))
+			items[0] = item
 			sources = append(sources, corev1.VolumeProjection{Secret: &corev1.SecretProjection{
 				LocalObjectReference: corev1.LocalObjectReference{Name: r.ref.Name},
-				Items:                []corev1.KeyToPath{item}, Optional: ptr.To(true)}})
+				Items:                items, Optional: ptr.To(true)}})
 		}
 	}
 	if len(sources) == 0 {
