@@ -50,7 +50,9 @@ func CacheByObject(opts cache.Options) cache.Options {
 
 // Controller renders the settings ConfigMaps. Start it once; it runs until ctx ends.
 type Controller struct {
-	Cache   cache.Cache
+	Cache cache.Cache
+	// Reader is where Reconcile reads Clusters and ObjectStores; Start sets it to Cache when nil.
+	Reader  client.Reader
 	Client  kubernetes.Interface
 	Log     logr.Logger
 	Resync  time.Duration
@@ -79,6 +81,9 @@ var noWait = cache.BlockUntilSynced(false)
 
 // Start registers the event handlers and runs the worker and the resync in the background.
 func (r *Controller) Start(ctx context.Context) error {
+	if r.Reader == nil {
+		r.Reader = r.Cache
+	}
 	r.queue = workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[types.NamespacedName]())
 	clusters, err := r.Cache.GetInformer(ctx, &cnpgv1.Cluster{}, noWait)
 	if err != nil {
@@ -205,7 +210,7 @@ func (r *Controller) next(ctx context.Context) bool {
 // destination would stop archiving), and the env still has the settings the pod was injected with.
 func (r *Controller) Reconcile(ctx context.Context, key types.NamespacedName) (string, error) {
 	var c cnpgv1.Cluster
-	if err := r.Cache.Get(ctx, key, &c); err != nil {
+	if err := r.Reader.Get(ctx, key, &c); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ResultUnbound, nil
 		}
@@ -216,7 +221,7 @@ func (r *Controller) Reconcile(ctx context.Context, key types.NamespacedName) (s
 		return ResultUnbound, nil
 	}
 	var store barmanv1.ObjectStore
-	if err := r.Cache.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: b.Store}, &store); err != nil {
+	if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: b.Store}, &store); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Log.Info("settings not rendered: the Cluster's ObjectStore does not exist", "cluster", key.String(),
 				"objectStore", b.Store)
