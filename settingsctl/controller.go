@@ -3,6 +3,7 @@ package settingsctl
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -105,7 +106,11 @@ func (r *Controller) Start(ctx context.Context) error {
 		}
 	}
 	if _, err := clusters.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc: onCluster, UpdateFunc: func(_, obj any) { onCluster(obj) }}); err != nil {
+		AddFunc: onCluster, UpdateFunc: func(old, obj any) {
+			if Changed(old, obj) {
+				onCluster(obj)
+			}
+		}}); err != nil {
 		return err
 	}
 	onStore := func(obj any) {
@@ -117,7 +122,11 @@ func (r *Controller) Start(ctx context.Context) error {
 		}
 	}
 	if _, err := stores.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc: onStore, UpdateFunc: func(_, obj any) { onStore(obj) }, DeleteFunc: onStore}); err != nil {
+		AddFunc: onStore, UpdateFunc: func(old, obj any) {
+			if Changed(old, obj) {
+				onStore(obj)
+			}
+		}, DeleteFunc: onStore}); err != nil {
 		return err
 	}
 	// Our ConfigMap deleted or edited by hand: render it again now rather than at the next resync.
@@ -172,6 +181,19 @@ func (r *Controller) resync(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Changed reports whether an update can change the render: the spec (its generation) or the annotations.
+// CloudNativePG rewrites a Cluster's status often, and the Barman Cloud Plugin an ObjectStore's; re-rendering
+// on those would cost an apply per status write for nothing. The periodic resync covers anything missed.
+func Changed(old, obj any) bool {
+	o, ok1 := old.(metav1.Object)
+	n, ok2 := obj.(metav1.Object)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return o.GetGeneration() != n.GetGeneration() || !maps.Equal(o.GetAnnotations(), n.GetAnnotations()) ||
+		o.GetUID() != n.GetUID()
 }
 
 func (r *Controller) enqueueStore(ctx context.Context, namespace, name string) {

@@ -196,3 +196,30 @@ func TestOwnerOf(t *testing.T) {
 		t.Error("a ConfigMap not named after its owner is ours")
 	}
 }
+
+// TestChanged: a spec or annotation change re-renders; a status-only write does not.
+func TestChanged(t *testing.T) {
+	base := boundCluster("pg", "store")
+	base.Generation = 3
+	status := base.DeepCopy()
+	status.ResourceVersion = "2"
+	status.Status.CurrentPrimary = "pg-2"
+	spec := base.DeepCopy()
+	spec.Generation = 4
+	ann := base.DeepCopy()
+	ann.Annotations[contract.ClusterServerName] = "other"
+	recreated := base.DeepCopy()
+	recreated.UID = "new"
+	for _, tc := range []struct {
+		name string
+		new  *cnpgv1.Cluster
+		want bool
+	}{{"status only", status, false}, {"spec", spec, true}, {"annotation", ann, true}, {"re-created", recreated, true}} {
+		if got := Changed(base, tc.new); got != tc.want {
+			t.Errorf("%s: Changed = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !Changed("not an object", base) {
+		t.Error("an unknown object type must re-render")
+	}
+}
