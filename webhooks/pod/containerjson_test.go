@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )
 
@@ -242,6 +243,16 @@ func FuzzContainerJSON(f *testing.F) {
 		var sc sidecar
 		sc.secretVolume(s, v, v, corev1.KeyToPath{Key: s, Path: v})
 		sc.tokenVolume(v, s, s, v, m)
+		sc.settingsFile(&cnpgv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: s}})
+		// The credentials volume as credentials() builds it, with fuzzed Secret names and keys.
+		store := &barmanv1.ObjectStore{}
+		store.Spec.Configuration.AWS = &barmanv1.S3Credentials{
+			AccessKeyIDReference:     &barmanv1.SecretKeySelector{LocalObjectReference: barmanv1.LocalObjectReference{Name: s + "x"}, Key: v + "y"},
+			SecretAccessKeyReference: &barmanv1.SecretKeySelector{LocalObjectReference: barmanv1.LocalObjectReference{Name: v + "x"}, Key: s + "y"},
+		}
+		if err := sc.credentials(store); err != nil {
+			t.Fatal(err)
+		}
 		if on(28) {
 			sc.volumes[0].Secret.Items[0].Mode, sc.volumes[0].Secret.Optional = &n, ptr.To(on(29))
 			sc.volumes[1].Projected.DefaultMode, sc.volumes[1].Projected.Sources[0].ServiceAccountToken.ExpirationSeconds = &n, nil
