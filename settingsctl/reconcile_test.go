@@ -3,9 +3,11 @@ package settingsctl
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -69,5 +71,34 @@ func TestReconcile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenderCounter: every result is exported from the start, so an alert on apply_failed sees the first one.
+func TestRenderCounter(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if _, err := NewRenderCounter(reg); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []string
+	for _, f := range families {
+		if f.GetName() != "objectstore_webhook_settings_renders_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				results = append(results, l.GetValue())
+			}
+		}
+	}
+	slices.Sort(results)
+	want := []string{ResultApplied, ResultApplyFailed, ResultStoreInvalid, ResultStoreMissing, ResultUnbound}
+	slices.Sort(want)
+	if !slices.Equal(results, want) {
+		t.Errorf("exported results %v, want %v", results, want)
 	}
 }
