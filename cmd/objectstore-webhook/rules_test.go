@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/objectstore-webhook/objectstore-webhook/manifests/monitoring"
+	"github.com/objectstore-webhook/objectstore-webhook/settingsctl"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
@@ -22,6 +23,9 @@ func TestAlertsReadExportedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := pod.NewFailureCounter(reg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := settingsctl.NewRenderCounter(reg); err != nil {
 		t.Fatal(err)
 	}
 	problems, err := monitoring.Check(reg, "objectstore_webhook_")

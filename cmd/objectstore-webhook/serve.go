@@ -52,6 +52,9 @@ type serveConfig struct {
 	pod             pod.Config
 	crdCheck        crdcheck.Mode
 	crdInterval     time.Duration
+	// settings: the controller that renders each Cluster's wal-archiver settings ConfigMap.
+	settingsController bool
+	settingsResync     time.Duration
 }
 
 // serveHooks let tests add routes and learn the bound addresses; runServe passes none.
@@ -115,6 +118,8 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&cfg.kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster service account)")
 	crdCheck := fs.String("crd-check", "fail", "when the installed ObjectStore CRD lacks fields this webhook validates: fail (not ready until it has them), warn (log and serve) or off (never read it)")
 	fs.DurationVar(&cfg.crdInterval, "crd-check-interval", 30*time.Second, "how often a failed CRD check is repeated")
+	fs.BoolVar(&cfg.settingsController, "settings-controller", true, "with the pods webhook: render each bound Cluster's wal-archiver settings ConfigMap from its ObjectStore, so store edits reach running archivers (needs configmaps get/list/watch/create/patch)")
+	fs.DurationVar(&cfg.settingsResync, "settings-resync", 10*time.Minute, "how often the settings controller re-renders every Cluster, so a lost event or a deleted ConfigMap is repaired")
 	cfg.selfManaged.RegisterFlags(fs)
 	cfg.pod.AddFlags(fs, false)
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +141,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if cfg.crdCheck, err = crdcheck.ParseMode(*crdCheck); err != nil {
 		errs = append(errs, fmt.Errorf("--crd-check: %w", err))
+	}
+	if cfg.settingsResync <= 0 {
+		errs = append(errs, fmt.Errorf("--settings-resync must be positive, got %s", cfg.settingsResync))
 	}
 	if cfg.crdInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--crd-check-interval must be positive, got %s", cfg.crdInterval))

@@ -16,6 +16,7 @@ import (
 
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
+	"github.com/objectstore-webhook/objectstore-webhook/settingsctl"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
@@ -29,10 +30,13 @@ type mutation struct {
 
 // newMutation builds the handlers; without an API server (kube nil) there is nothing to read, and the
 // routes stay declared without a handler, which the transport answers with a clear denial.
-func newMutation(ctx context.Context, conf *pod.Config, kube *kubeClients, reg prometheus.Registerer, log logr.Logger) (mutation, error) {
+func newMutation(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg prometheus.Registerer, log logr.Logger) (mutation, error) {
 	if kube == nil {
 		return mutation{}, nil
 	}
+	conf := &cfg.pod
+	// The settings are what the pod webhook injects the archiver to read; without it there is no reader.
+	settings := cfg.settingsController && cfg.webhooks.pods
 	opts, err := conf.Options(func() (string, error) {
 		v, err := kube.clientset.Discovery().ServerVersion()
 		if err != nil {
@@ -51,7 +55,11 @@ func newMutation(ctx context.Context, conf *pod.Config, kube *kubeClients, reg p
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), barmanv1.AddToScheme(scheme), cnpgv1.AddToScheme(scheme)); err != nil {
 		return mutation{}, err
 	}
-	c, err := cache.New(kube.config, cluster.CacheOptions(cache.Options{Scheme: scheme}))
+	cacheOpts := cluster.CacheOptions(cache.Options{Scheme: scheme})
+	if settings {
+		cacheOpts = settingsctl.CacheByObject(cacheOpts)
+	}
+	c, err := cache.New(kube.config, cacheOpts)
 	if err != nil {
 		return mutation{}, fmt.Errorf("building the cache of Clusters, ObjectStores and ServiceAccounts: %w", err)
 	}
@@ -69,6 +77,17 @@ func newMutation(ctx context.Context, conf *pod.Config, kube *kubeClients, reg p
 		}()
 	}
 	lookup := cluster.ClientLookup{Cached: c, Direct: kube.client}
+	if settings {
+		renders, err := settingsctl.NewRenderCounter(reg)
+		if err != nil {
+			return mutation{}, err
+		}
+		ctl := &settingsctl.Controller{Cache: c, Client: kube.clientset, Log: log.WithName("settings"),
+			Resync: cfg.settingsResync, Renders: renders}
+		if err := ctl.Start(ctx); err != nil {
+			return mutation{}, err
+		}
+	}
 
 	failures, err := pod.NewFailureCounter(reg)
 	if err != nil {

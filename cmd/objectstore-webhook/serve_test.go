@@ -416,3 +416,22 @@ func TestDefaultPortIsTheManifestsContainerPort(t *testing.T) {
 		t.Errorf("default --port %d, want 10250 (reachable from a GKE private cluster's control plane)", cfg.port)
 	}
 }
+
+// The settings controller is on by default (the injected archiver mounts its ConfigMap), and a resync
+// period that would never fire is refused with the flag's name.
+func TestSettingsControllerFlags(t *testing.T) {
+	cfg, err := parseServeFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.settingsController || cfg.settingsResync != 10*time.Minute {
+		t.Errorf("defaults --settings-controller=%v --settings-resync=%s, want true and 10m", cfg.settingsController, cfg.settingsResync)
+	}
+	if cfg, err = parseServeFlags([]string{"--settings-controller=false"}, io.Discard); err != nil || cfg.settingsController {
+		t.Errorf("--settings-controller=false: %v, on=%v", err, cfg.settingsController)
+	}
+	if _, err := parseServeFlags([]string{"--settings-resync=0s"}, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "--settings-resync must be positive") {
+		t.Errorf("--settings-resync=0s: %v, want an error naming the flag", err)
+	}
+}

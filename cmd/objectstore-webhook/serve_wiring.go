@@ -76,7 +76,7 @@ func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg
 	if !cfg.webhooks.clusters && !cfg.webhooks.pods {
 		return routes, nil
 	}
-	mut, err := newMutation(ctx, &cfg.pod, kube, reg, log.WithName("mutation"))
+	mut, err := newMutation(ctx, cfg, kube, reg, log.WithName("mutation"))
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
+	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )
 
 // TestContainerJSON holds appendContainer to json.Marshal for the sidecar of every golden case and for
@@ -239,6 +243,16 @@ func FuzzContainerJSON(f *testing.F) {
 		var sc sidecar
 		sc.secretVolume(s, v, v, corev1.KeyToPath{Key: s, Path: v})
 		sc.tokenVolume(v, s, s, v, m)
+		sc.settingsFile(&cnpgv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: s}})
+		// The credentials volume as credentials() builds it, with fuzzed Secret names and keys.
+		store := &barmanv1.ObjectStore{}
+		store.Spec.Configuration.AWS = &barmanv1.S3Credentials{
+			AccessKeyIDReference:     &barmanv1.SecretKeySelector{LocalObjectReference: barmanv1.LocalObjectReference{Name: s + "x"}, Key: v + "y"},
+			SecretAccessKeyReference: &barmanv1.SecretKeySelector{LocalObjectReference: barmanv1.LocalObjectReference{Name: v + "x"}, Key: s + "y"},
+		}
+		if err := sc.credentials(store); err != nil {
+			t.Fatal(err)
+		}
 		if on(28) {
 			sc.volumes[0].Secret.Items[0].Mode, sc.volumes[0].Secret.Optional = &n, ptr.To(on(29))
 			sc.volumes[1].Projected.DefaultMode, sc.volumes[1].Projected.Sources[0].ServiceAccountToken.ExpirationSeconds = &n, nil
@@ -287,6 +301,32 @@ func TestVolumeJSON(t *testing.T) {
 		{Name: "p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
 			Sources: []corev1.VolumeProjection{{}}}}},
 		{Name: "p", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{DefaultUser: ptr.To(int64(2))}}},
+		// The credentials volume: projected Secrets, optional, with and without names and items.
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{
+				{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: str},
+					Items:    []corev1.KeyToPath{{Key: str, Path: "AWS_ACCESS_KEY_ID"}, {Key: "k", Path: str, Mode: ptr.To(int32(0o400))}},
+					Optional: ptr.To(true)}},
+				{Secret: &corev1.SecretProjection{}},
+				{Secret: &corev1.SecretProjection{Items: []corev1.KeyToPath{}, Optional: ptr.To(false)}},
+				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "t"}}},
+			DefaultMode: ptr.To(secretMode)}}},
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{
+				Items: []corev1.KeyToPath{{Key: "k", User: ptr.To(int64(1))}}}}}}}},
+		{Name: "c", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{},
+				ConfigMap: &corev1.ConfigMapProjection{}}}}}},
+		// The settings volume: a ConfigMap, optional.
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: str}, Optional: ptr.To(true)}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			Items: []corev1.KeyToPath{{Key: str, Path: str, Mode: ptr.To(int32(-1))}, {}}, DefaultMode: ptr.To(int32(0o644)),
+			Optional: ptr.To(false)}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{DefaultUser: ptr.To(int64(1))}}},
+		{Name: "cm", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			Items: []corev1.KeyToPath{{Key: "k", User: ptr.To(int64(1))}}}}},
 		{Name: "two", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{},
 			Secret: &corev1.SecretVolumeSource{}}},
 		{Name: "h", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}},
@@ -294,6 +334,7 @@ func TestVolumeJSON(t *testing.T) {
 	var s sidecar
 	s.tokenVolume("aws", "/m", "token", AWSDefaultAudience, AWSDefaultTokenExpiration)
 	s.secretVolume("r", "/r", "sec", corev1.KeyToPath{Key: "tls.crt", Path: "tls.crt"})
+	s.settingsFile(&cnpgv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: str}})
 	vols = append(vols, s.volumes...)
 	for i := range vols {
 		want, err := json.Marshal(&vols[i])

@@ -159,7 +159,13 @@ func source(volumes map[string]corev1.Volume, name string) string {
 	case !ok:
 		return "the pod's own"
 	case v.Secret != nil:
-		return fmt.Sprintf("Secret `%s`, mode %#o", v.Secret.SecretName, *v.Secret.DefaultMode)
+		return fmt.Sprintf("Secret `%s`, mode %#o, optional", v.Secret.SecretName, *v.Secret.DefaultMode)
+	case v.ConfigMap != nil:
+		return fmt.Sprintf("ConfigMap `%s`, optional", v.ConfigMap.Name)
+	case v.Projected != nil && len(v.Projected.Sources) > 0 && v.Projected.Sources[0].Secret != nil:
+		// The Secrets differ from case to case; the row says what every case has in common.
+		return fmt.Sprintf("projected store Secrets, optional, mode %#o, one file per standard variable name",
+			*v.Projected.DefaultMode)
 	case v.Projected != nil:
 		return "projected ServiceAccount token"
 	case v.EmptyDir != nil:

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -38,6 +37,8 @@ type sidecar struct {
 	volumes []corev1.Volume
 	args    []string
 	conf    barmanv1.InstanceSidecarConfiguration
+	// settings is StoreSettings' buffer, reused with the workspace.
+	settings []SettingValue
 	// inWorkspace: the container is only encoded, then dropped with its workspace, so it may share the
 	// store's values instead of copying them.
 	inWorkspace bool
@@ -52,8 +53,8 @@ func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStor
 		s.inWorkspace = true
 	}
 	if s.env == nil {
-		s.env, s.mounts, s.volumes = make([]corev1.EnvVar, 0, 24), make([]corev1.VolumeMount, 0, 6),
-			make([]corev1.Volume, 0, 5)
+		s.env, s.mounts, s.volumes = make([]corev1.EnvVar, 0, 24), make([]corev1.VolumeMount, 0, 8),
+			make([]corev1.Volume, 0, 7)
 	}
 	s.env, s.mounts, s.volumes, s.args = s.env[:0], s.mounts[:0], s.volumes[:0], s.args[:0]
 	s.conf = store.Spec.InstanceSidecarConfiguration
@@ -68,70 +69,32 @@ func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStor
 		fieldEnv(contract.EnvNamespace, "metadata.namespace"),
 		value(contract.EnvClusterName, c.Name),
 	)
-	if conf.DestinationPath == "" {
-		return nil, broken(store, "spec.configuration.destinationPath is empty")
-	}
-	provider, err := providerOf(store)
+	settings, err := appendStoreSettings(s.settings, c, b, store)
 	if err != nil {
 		return nil, err
 	}
-	s.setting(contract.DestinationPath, conf.DestinationPath)
-	s.setting(contract.ServerName, b.ServerName)
-	s.setting(contract.Provider, provider)
-	s.setting(contract.EndpointURL, conf.EndpointURL)
+	if s.inWorkspace {
+		s.settings = settings
+	}
+	for _, st := range settings {
+		s.setting(st.Setting, st.Value)
+	}
 	if ca := conf.EndpointCA; ca != nil {
 		if err := checkRef(store, "spec.configuration.endpointCA", ca); err != nil {
 			return nil, err
 		}
 		s.secretFile(contract.VolumeEndpointCA, contract.MountEndpointCA, ca, "ca.crt")
-		s.setting(contract.EndpointCAFile, contract.FileEndpointCA)
 	}
-	if w := conf.Wal; w != nil {
-		s.setting(contract.Compression, string(w.Compression))
-		s.setting(contract.Encryption, string(w.Encryption))
-	}
-	s.backups(c, store)
-	s.setting(contract.Tags, jsonObject(conf.Tags))
-	s.setting(contract.HistoryTags, jsonObject(conf.HistoryTags))
 	s.setting(contract.SlotName, contract.DefaultSlotName)
 	s.setting(contract.SpoolDir, contract.DefaultSpoolDir)
 	s.setting(contract.ListenAddress, contract.DefaultListenAddress)
-	s.setting(contract.LogLevel, s.conf.LogLevel)
 	if err := s.credentials(store); err != nil {
 		return nil, err
 	}
+	s.settingsFile(c)
 	s.replication(c)
 	s.args = append(s.args, s.conf.AdditionalContainerArgs...)
 	return s, nil
-}
-
-// backups passes the store's base backup and retention settings, and the Cluster's schedule, which only
-// the primary's archiver acts on. A schedule the Cluster webhook would refuse (it predates the check, or
-// the webhook was off) is left out rather than handed to an archiver that would not start on it.
-func (s *sidecar) backups(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) {
-	if spec := cluster.ScheduleOf(c.Annotations); spec != "" && cluster.CheckSchedule(spec) == "" {
-		s.setting(contract.BackupSchedule, spec)
-	}
-	if d := store.Spec.Configuration.Data; d != nil {
-		s.setting(contract.DataCompression, string(d.Compression))
-		if d.Jobs != nil && *d.Jobs > 0 {
-			s.setting(contract.DataJobs, strconv.Itoa(int(*d.Jobs)))
-		}
-		if d.ImmediateCheckpoint {
-			s.setting(contract.DataImmediateCheckpoint, "true")
-		}
-		s.setting(contract.DataEncryption, string(d.Encryption))
-	}
-	if v, set := c.Annotations[contract.ClusterMaxWALHold]; set {
-		if n, msg := cluster.MaxWALHold(v); msg == "" && n > 0 {
-			s.setting(contract.MaxWALHold, strconv.FormatInt(n, 10))
-		}
-	}
-	s.setting(contract.RetentionPolicy, store.Spec.RetentionPolicy)
-	if n := s.conf.RetentionPolicyIntervalSeconds; n > 0 {
-		// The archiver's minimum is a minute; the ObjectStore rule retention-interval warns about less.
-		s.setting(contract.RetentionInterval, strconv.Itoa(max(n, 60))+"s")
-	}
 }
 
 func providerOf(store *barmanv1.ObjectStore) (string, error) {
@@ -154,42 +117,40 @@ func providerOf(store *barmanv1.ObjectStore) (string, error) {
 	return found[0], nil
 }
 
-// secretEnv is an environment variable taken from a Secret the store references.
-type secretEnv struct {
+// secretFile is a credential file the archiver reads from contract.MountCredentials: a key of a Secret the
+// store references, named by the standard variable it stands for.
+type secretFile struct {
 	env, field string
 	ref        *barmanv1.SecretKeySelector
 }
 
-// credentials passes the store's Secret references as secretKeyRef env (or files), so the archiver needs
-// no Kubernetes API rights to read them.
+// credentials mounts the store's Secret references as files of one projected volume, never as env: env
+// is fixed when the container starts, files are refreshed by the kubelet, so a rotated key reaches a
+// running archiver. Every source is optional, so a missing Secret leaves the sidecar running (and not
+// ready, naming it) instead of the whole PostgreSQL pod stuck in ContainerCreating. The archiver needs no
+// Kubernetes API rights to read them.
 func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 	conf := store.Spec.Configuration
-	var refs []secretEnv
+	var buf [4]secretFile // at most four references per provider: no allocation for the list
+	refs := buf[:0]
 	switch {
 	case conf.AWS != nil:
 		a := conf.AWS
-		if a.InheritFromIAMRole {
-			s.setting(contract.S3IAMRole, "true")
-		} else {
+		if !a.InheritFromIAMRole {
 			refs = append(refs,
-				secretEnv{contract.EnvAWSAccessKeyID, "s3Credentials.accessKeyId", a.AccessKeyIDReference},
-				secretEnv{contract.EnvAWSSecretAccessKey, "s3Credentials.secretAccessKey", a.SecretAccessKeyReference},
-				secretEnv{contract.EnvAWSSessionToken, "s3Credentials.sessionToken", a.SessionToken})
+				secretFile{contract.EnvAWSAccessKeyID, "s3Credentials.accessKeyId", a.AccessKeyIDReference},
+				secretFile{contract.EnvAWSSecretAccessKey, "s3Credentials.secretAccessKey", a.SecretAccessKeyReference},
+				secretFile{contract.EnvAWSSessionToken, "s3Credentials.sessionToken", a.SessionToken})
 		}
-		refs = append(refs, secretEnv{contract.EnvAWSRegion, "s3Credentials.region", a.RegionReference})
+		refs = append(refs, secretFile{contract.EnvAWSRegion, "s3Credentials.region", a.RegionReference})
 	case conf.Azure != nil:
 		a := conf.Azure
-		switch {
-		case a.UseDefaultAzureCredentials:
-			s.setting(contract.AzureCredential, "default")
-		case a.InheritFromAzureAD:
-			s.setting(contract.AzureCredential, "managed-identity")
-		default:
+		if !a.UseDefaultAzureCredentials && !a.InheritFromAzureAD {
 			refs = append(refs,
-				secretEnv{contract.EnvAzureConnectionString, "azureCredentials.connectionString", a.ConnectionString},
-				secretEnv{contract.EnvAzureStorageAccount, "azureCredentials.storageAccount", a.StorageAccount},
-				secretEnv{contract.EnvAzureStorageKey, "azureCredentials.storageKey", a.StorageKey},
-				secretEnv{contract.EnvAzureSASToken, "azureCredentials.storageSasToken", a.StorageSasToken})
+				secretFile{contract.EnvAzureConnectionString, "azureCredentials.connectionString", a.ConnectionString},
+				secretFile{contract.EnvAzureStorageAccount, "azureCredentials.storageAccount", a.StorageAccount},
+				secretFile{contract.EnvAzureStorageKey, "azureCredentials.storageKey", a.StorageKey},
+				secretFile{contract.EnvAzureSASToken, "azureCredentials.storageSasToken", a.StorageSasToken})
 		}
 	case conf.Google != nil:
 		if ref := conf.Google.ApplicationCredentials; ref != nil {
@@ -200,6 +161,11 @@ func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 			s.env = append(s.env, value(contract.EnvGoogleCredentials, contract.FileGoogle))
 		}
 	}
+	// One source per Secret, its keys as items in the order the store lists them.
+	var sources []corev1.VolumeProjection
+	if len(refs) > 0 {
+		sources = make([]corev1.VolumeProjection, 0, len(refs))
+	}
 	for _, r := range refs {
 		if r.ref == nil {
 			continue
@@ -207,13 +173,45 @@ func (s *sidecar) credentials(store *barmanv1.ObjectStore) error {
 		if err := checkRef(store, "spec.configuration."+r.field, r.ref); err != nil {
 			return err
 		}
-		s.env = append(s.env, corev1.EnvVar{Name: r.env, ValueFrom: &corev1.EnvVarSource{
-			SecretKeyRef: &corev1.SecretKeySelector{
+		item := corev1.KeyToPath{Key: r.ref.Key, Path: r.env}
+		found := false
+		for i := range sources {
+			if src := sources[i].Secret; src.Name == r.ref.Name {
+				src.Items = append(src.Items, item)
+				found = true
+				break
+			}
+		}
+		if !found {
+			items := make([]corev1.KeyToPath, 1, len(refs))
+			items[0] = item
+			sources = append(sources, corev1.VolumeProjection{Secret: &corev1.SecretProjection{
 				LocalObjectReference: corev1.LocalObjectReference{Name: r.ref.Name},
-				Key:                  r.ref.Key,
-			}}})
+				Items:                items, Optional: ptr.To(true)}})
+		}
 	}
+	if len(sources) == 0 {
+		return nil
+	}
+	s.volumes = append(s.volumes, corev1.Volume{Name: contract.VolumeCredentials, VolumeSource: corev1.VolumeSource{
+		Projected: &corev1.ProjectedVolumeSource{Sources: sources, DefaultMode: ptr.To(secretMode)}}})
+	s.mounts = append(s.mounts, corev1.VolumeMount{Name: contract.VolumeCredentials,
+		MountPath: contract.MountCredentials, ReadOnly: true})
+	s.setting(contract.CredentialsDir, contract.MountCredentials)
 	return nil
+}
+
+// settingsFile mounts the Cluster's settings ConfigMap, which the settings controller renders from the
+// current ObjectStore with StoreSettings, the same function the env above comes from. It is optional: a
+// pod injected before the controller rendered it (or with the controller off) runs on the env.
+func (s *sidecar) settingsFile(c *cnpgv1.Cluster) {
+	s.volumes = append(s.volumes, corev1.Volume{Name: contract.VolumeSettings, VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: contract.SettingsConfigMapName(c.Name)},
+			Optional:             ptr.To(true)}}})
+	s.mounts = append(s.mounts, corev1.VolumeMount{Name: contract.VolumeSettings,
+		MountPath: contract.MountSettings, ReadOnly: true})
+	s.setting(contract.SettingsFile, contract.FileSettings)
 }
 
 // replication lets the archiver connect to the local PostgreSQL as streaming_replica with the Cluster's
@@ -240,7 +238,10 @@ func (s *sidecar) secretFile(volume, mount string, ref *barmanv1.SecretKeySelect
 
 func (s *sidecar) secretVolume(volume, mount, secret string, items ...corev1.KeyToPath) {
 	s.volumes = append(s.volumes, corev1.Volume{Name: volume, VolumeSource: corev1.VolumeSource{
-		Secret: &corev1.SecretVolumeSource{SecretName: secret, Items: items, DefaultMode: ptr.To(secretMode)}}})
+		Secret: &corev1.SecretVolumeSource{SecretName: secret, Items: items, DefaultMode: ptr.To(secretMode),
+			// Optional: a Secret that is missing (not yet issued, deleted) keeps the archiver up and
+			// reporting it, rather than holding the PostgreSQL container in ContainerCreating.
+			Optional: ptr.To(true)}}})
 	s.mounts = append(s.mounts, corev1.VolumeMount{Name: volume, MountPath: mount, ReadOnly: true})
 }
 

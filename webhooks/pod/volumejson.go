@@ -7,7 +7,7 @@ import (
 )
 
 // appendVolume writes v as json.Marshal does, byte for byte: the sidecar's volumes (an empty emptyDir,
-// secrets, projected ServiceAccount tokens) by hand, any other through json.Marshal. TestVolumeJSON holds
+// secrets, configMaps, projected ServiceAccount tokens and Secrets) by hand, any other through json.Marshal. TestVolumeJSON holds
 // it to json.Marshal.
 func appendVolume(b []byte, v *corev1.Volume) ([]byte, error) {
 	src := &v.VolumeSource
@@ -27,25 +27,7 @@ func appendVolume(b []byte, v *corev1.Volume) ([]byte, error) {
 			b = append(b, `"secretName":`...)
 			b = appendString(b, sec.SecretName)
 		}
-		if len(sec.Items) > 0 {
-			b = appendComma(b, start)
-			b = append(b, `"items":[`...)
-			for i, it := range sec.Items {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"key":`...)
-				b = appendString(b, it.Key)
-				b = append(b, `,"path":`...)
-				b = appendString(b, it.Path)
-				if it.Mode != nil {
-					b = append(b, `,"mode":`...)
-					b = strconv.AppendInt(b, int64(*it.Mode), 10)
-				}
-				b = append(b, '}')
-			}
-			b = append(b, ']')
-		}
+		b = appendItems(b, start, sec.Items)
 		if sec.DefaultMode != nil {
 			b = appendComma(b, start)
 			b = append(b, `"defaultMode":`...)
@@ -53,7 +35,26 @@ func appendVolume(b []byte, v *corev1.Volume) ([]byte, error) {
 		}
 		b = appendBoolPtr(b, start, `"optional":`, sec.Optional)
 		return append(b, "}}"...), nil
-	case *src == corev1.VolumeSource{Projected: src.Projected} && src.Projected != nil && tokensOnly(src.Projected):
+	case *src == corev1.VolumeSource{ConfigMap: src.ConfigMap} && src.ConfigMap != nil &&
+		src.ConfigMap.DefaultUser == nil && plainItems(src.ConfigMap.Items):
+		cm := src.ConfigMap
+		b = append(b, `{"name":`...)
+		b = appendString(b, v.Name)
+		b = append(b, `,"configMap":{`...)
+		start := len(b)
+		if cm.Name != "" {
+			b = append(b, `"name":`...)
+			b = appendString(b, cm.Name)
+		}
+		b = appendItems(b, start, cm.Items)
+		if cm.DefaultMode != nil {
+			b = appendComma(b, start)
+			b = append(b, `"defaultMode":`...)
+			b = strconv.AppendInt(b, int64(*cm.DefaultMode), 10)
+		}
+		b = appendBoolPtr(b, start, `"optional":`, cm.Optional)
+		return append(b, "}}"...), nil
+	case *src == corev1.VolumeSource{Projected: src.Projected} && src.Projected != nil && plainProjected(src.Projected):
 		b = append(b, `{"name":`...)
 		b = appendString(b, v.Name)
 		b = append(b, `,"projected":{"sources":`...)
@@ -64,6 +65,18 @@ func appendVolume(b []byte, v *corev1.Volume) ([]byte, error) {
 			for i := range src.Projected.Sources {
 				if i > 0 {
 					b = append(b, ',')
+				}
+				if sec := src.Projected.Sources[i].Secret; sec != nil {
+					b = append(b, `{"secret":{`...)
+					start := len(b)
+					if sec.Name != "" {
+						b = append(b, `"name":`...)
+						b = appendString(b, sec.Name)
+					}
+					b = appendItems(b, start, sec.Items)
+					b = appendBoolPtr(b, start, `"optional":`, sec.Optional)
+					b = append(b, "}}"...)
+					continue
 				}
 				tok := src.Projected.Sources[i].ServiceAccountToken
 				b = append(b, `{"serviceAccountToken":{`...)
@@ -92,25 +105,61 @@ func appendVolume(b []byte, v *corev1.Volume) ([]byte, error) {
 	return appendMarshal(b, "", v)
 }
 
-func plainSecret(s *corev1.SecretVolumeSource) bool {
-	if s.DefaultUser != nil {
-		return false
+// appendItems writes the items of a secret or configMap, which have no user (plainItems).
+func appendItems(b []byte, start int, items []corev1.KeyToPath) []byte {
+	if len(items) == 0 {
+		return b
 	}
-	for i := range s.Items {
-		if s.Items[i].User != nil {
+	b = appendComma(b, start)
+	b = append(b, `"items":[`...)
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"key":`...)
+		b = appendString(b, it.Key)
+		b = append(b, `,"path":`...)
+		b = appendString(b, it.Path)
+		if it.Mode != nil {
+			b = append(b, `,"mode":`...)
+			b = strconv.AppendInt(b, int64(*it.Mode), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func plainItems(items []corev1.KeyToPath) bool {
+	for i := range items {
+		if items[i].User != nil {
 			return false
 		}
 	}
 	return true
 }
 
-func tokensOnly(p *corev1.ProjectedVolumeSource) bool {
+func plainSecret(s *corev1.SecretVolumeSource) bool {
+	return s.DefaultUser == nil && plainItems(s.Items)
+}
+
+// plainProjected: every source is either a ServiceAccount token or a Secret (the sidecar's two kinds),
+// without users.
+func plainProjected(p *corev1.ProjectedVolumeSource) bool {
 	if p.DefaultUser != nil {
 		return false
 	}
 	for i := range p.Sources {
-		tok := p.Sources[i].ServiceAccountToken
-		if tok == nil || p.Sources[i] != (corev1.VolumeProjection{ServiceAccountToken: tok}) || tok.User != nil {
+		src := &p.Sources[i]
+		switch {
+		case src.Secret != nil && *src == (corev1.VolumeProjection{Secret: src.Secret}):
+			if !plainItems(src.Secret.Items) {
+				return false
+			}
+		case src.ServiceAccountToken != nil && *src == (corev1.VolumeProjection{ServiceAccountToken: src.ServiceAccountToken}):
+			if src.ServiceAccountToken.User != nil {
+				return false
+			}
+		default:
 			return false
 		}
 	}
