@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/livesettings"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
+	"github.com/objectstore-webhook/objectstore-webhook/contract"
+)
+
+// problem is why archiving cannot start: a reason of the fixed set metrics.ProblemReasons, and a message
+// for /readyz and the log that names the file, setting or server and what would be right.
+type problem struct {
+	reason string
+	err    error
+}
+
+func (p *problem) Error() string { return p.err.Error() }
+
+func problemf(reason, format string, args ...any) *problem {
+	return &problem{reason: reason, err: fmt.Errorf(format, args...)}
+}
+
+// streamFlags are the stream command's own flags (not contract settings).
+type streamFlags struct {
+	conninfo                      string
+	maxParallel                   int
+	statusInterval, pollInterval  time.Duration
+	shutdownTimeout, settingsPoll time.Duration
+	memoryBudget                  byteSize
+}
+
+// streamRun is one start of archiving: everything built from one snapshot of the settings.
+type streamRun struct {
+	archiver   *stream.Archiver
+	layout     layout.Layout
+	codec      compress.Codec
+	conn       *pgconn.Config
+	retention  *retention
+	scheduleFn func(context.Context)
+}
+
+// prepare builds the archiver from the current settings and proves what it can before a slot exists: the
+// settings file parses, the credentials a static-key store needs are there, the endpoint CA is PEM, one
+// request to the store succeeds, and PostgreSQL accepts a replication connection.
+func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metrics, log logr.Logger) (*streamRun, *problem) {
+	sn := s.snap
+	if err := sn.Problem(); err != nil {
+		return nil, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	conn, err := pgconn.ParseConfig(f.conninfo)
+	if err != nil {
+		return nil, problemf(metrics.ProblemConfig, "postgresql connection settings (--conninfo, PG* variables): %v", err)
+	}
+	cfg := storeconfig.SettingsFromEnv(s.getenv)
+	loc, err := storeconfig.ParseDestination(cfg.DestinationPath, cfg.Provider)
+	if err != nil {
+		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.DestinationPath.Flag, contract.DestinationPath.Env, err)
+	}
+	if p := missingCredentials(sn, cfg, loc); p != nil {
+		return nil, p
+	}
+	if ca := cfg.EndpointCAFile; ca != "" {
+		b, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): %v", ca, contract.EndpointCAFile.Flag, err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(b) {
+			return nil, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): no PEM certificate (want one or more -----BEGIN CERTIFICATE----- blocks)",
+				ca, contract.EndpointCAFile.Flag)
+		}
+	}
+	st, _, err := storeconfig.Open(ctx, cfg)
+	if err != nil {
+		return nil, problemf(metrics.ProblemConfig, "store: %v", err)
+	}
+	server := s.get(contract.ServerName, os.Getenv(contract.EnvClusterName))
+	lay, err := layout.New(loc.Prefix, server)
+	if err != nil {
+		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.ServerName.Flag, contract.ServerName.Env, err)
+	}
+	codec, err := compress.Lookup(s.get(contract.Compression, ""))
+	if err != nil {
+		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.Compression.Flag, contract.Compression.Env, err)
+	}
+	tags, err := s.tags(contract.Tags)
+	if err != nil {
+		return nil, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	historyTags, err := s.tags(contract.HistoryTags)
+	if err != nil {
+		return nil, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	partial, err := time.ParseDuration(s.get(contract.PartialInterval, contract.DefaultPartialInterval))
+	if err != nil || partial < 0 {
+		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %q is not a duration such as 60s", contract.PartialInterval.Flag,
+			contract.PartialInterval.Env, s.get(contract.PartialInterval, ""))
+	}
+	var maxHold byteSize
+	if v := s.get(contract.MaxWALHold, ""); v != "" {
+		if err := maxHold.Set(v); err != nil {
+			return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.MaxWALHold.Flag, contract.MaxWALHold.Env, err)
+		}
+	}
+	r := &streamRun{layout: lay, codec: codec, conn: conn}
+	r.archiver, err = stream.New(stream.Config{
+		Conn: conn, Slot: s.get(contract.SlotName, contract.DefaultSlotName), SpoolDir: s.get(contract.SpoolDir, contract.DefaultSpoolDir),
+		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tags, HistoryTags: historyTags,
+			MaxParallel: f.maxParallel},
+		PartialInterval: partial, StatusInterval: f.statusInterval, PollInterval: f.pollInterval,
+		ShutdownTimeout: f.shutdownTimeout, MemoryBudget: uint64(f.memoryBudget), MaxWALHold: uint64(maxHold), Metrics: m, Log: log,
+	})
+	if err != nil {
+		return nil, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	if r.retention, err = newRetention(s, st, lay, m, log); err != nil {
+		return nil, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	if spec := s.get(contract.BackupSchedule, ""); spec != "" {
+		sched, err := parseSchedule(spec)
+		if err != nil {
+			return nil, &problem{reason: metrics.ProblemConfig, err: err}
+		}
+		job, err := newBackupJob(ctx, s, conn, m, log)
+		if err != nil {
+			return nil, &problem{reason: metrics.ProblemConfig, err: err}
+		}
+		r.scheduleFn = func(ctx context.Context) {
+			m.Catalog.ScheduleInterval.Set(scheduleInterval(sched, time.Now()).Seconds())
+			// Only the primary's archiver streams; a standby's waits, and takes no backup.
+			job.Loop(ctx, sched, func() bool { return m.Health.State() == metrics.StateStreaming })
+		}
+	}
+	if p := proveStore(ctx, st, lay); p != nil {
+		return nil, p
+	}
+	if p := provePostgreSQL(ctx, conn); p != nil {
+		return nil, p
+	}
+	return r, nil
+}
+
+// missingCredentials: with a credentials directory, a store that needs static keys and has none is a
+// credentials problem (the optional Secret volume is there, but not the Secret or the key), named before
+// the store refuses an anonymous request with a less helpful message.
+func missingCredentials(sn *livesettings.Snapshot, cfg storeconfig.Settings, loc storeconfig.Location) *problem {
+	dir := sn.CredentialsDir()
+	if dir == "" {
+		return nil
+	}
+	switch {
+	case loc.Provider == storeconfig.ProviderS3 && !cfg.S3InheritIAMRole:
+		for _, n := range []struct{ env, field string }{
+			{contract.EnvAWSAccessKeyID, "s3Credentials.accessKeyId"},
+			{contract.EnvAWSSecretAccessKey, "s3Credentials.secretAccessKey"},
+		} {
+			if sn.Getenv(n.env) == "" {
+				return problemf(metrics.ProblemCredentials, "credentials: no %s in %s (is the Secret named by %s missing?)", n.env, dir, n.field)
+			}
+		}
+	case loc.Provider == storeconfig.ProviderAzure && cfg.AzureCredential == "":
+		if sn.Getenv(contract.EnvAzureConnectionString) == "" && sn.Getenv(contract.EnvAzureSASToken) == "" && sn.Getenv(contract.EnvAzureStorageKey) == "" {
+			return problemf(metrics.ProblemCredentials, "credentials: none of %s, %s, %s in %s (is the Secret named by azureCredentials missing?)",
+				contract.EnvAzureConnectionString, contract.EnvAzureSASToken, contract.EnvAzureStorageKey, dir)
+		}
+	}
+	return nil
+}
+
+// proveStore makes one cheap request: the stat of a key that does not exist. Not found is the answer of
+// a store that is reachable, knows the bucket and accepts the credentials.
+func proveStore(ctx context.Context, st store.Store, lay layout.Layout) *problem {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	key := lay.WALPrefix() + "wal-archiver-readiness-probe"
+	if _, err := st.Stat(ctx, key); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return problemf(metrics.ProblemStore, "store: %v", err)
+	}
+	return nil
+}
+
+// provePostgreSQL opens and closes a replication connection, so that no slot is created before the
+// server accepts us.
+func provePostgreSQL(ctx context.Context, conn *pgconn.Config) *problem {
+	c := conn.Copy()
+	if c.RuntimeParams == nil {
+		c.RuntimeParams = map[string]string{}
+	}
+	c.RuntimeParams["replication"] = "true"
+	c.ConnectTimeout = 10 * time.Second
+	pc, err := pgconn.ConnectConfig(ctx, c)
+	if err != nil {
+		return problemf(metrics.ProblemPostgreSQL, "postgresql: %v", err)
+	}
+	_ = pc.Close(ctx)
+	return nil
+}
+
+// supervise starts archiving as soon as the settings allow it and never gives up: a problem is reported
+// (readiness, metric, one log line per change) and retried with capped backoff, sooner when the files
+// behind the settings change. Once archiving runs, a change of those files restarts it in-process with
+// the new settings: the archiver's shutdown stores the open segment as .partial and drains its queue to
+// the old target, and the new run resumes from the slot, so nothing confirmed is lost or sent twice.
+func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metrics, log logr.Logger) error {
+	attempt := 0
+	for ctx.Err() == nil {
+		s.snap = s.source.Load()
+		m.Health.SetState(metrics.StateStarting)
+		r, p := prepare(ctx, s, f, m, log)
+		if p != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if m.SetProblem(p.reason, p.Error()) {
+				log.Error(p.err, "wal-archiver cannot archive yet; retrying until it is fixed", "reason", p.reason)
+			}
+			wait := min(time.Second<<min(attempt, 5), 30*time.Second)
+			attempt++
+			waitOrChange(ctx, s, f.settingsPoll, wait)
+			continue
+		}
+		attempt = 0
+		if m.SetProblem("", "") {
+			log.Info("the problem is gone; archiving starts")
+		}
+		log.Info("archiving", "destination", r.layout.WALPrefix(), "compression", r.codec.Name(),
+			"host", r.conn.Host, "user", r.conn.User, "fingerprint", s.snap.Fingerprint()[:12])
+		runCtx, cancel := context.WithCancel(ctx)
+		go r.retention.Loop(runCtx, func() bool { return m.Health.State() == metrics.StateStreaming })
+		if r.scheduleFn != nil {
+			go r.scheduleFn(runCtx)
+		}
+		changed := make(chan struct{})
+		go func() {
+			s.source.Watch(runCtx, f.settingsPoll, s.snap, func(*livesettings.Snapshot) {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			})
+		}()
+		done := make(chan error, 1)
+		go func() { done <- r.archiver.Run(runCtx) }()
+		var err error
+		select {
+		case err = <-done:
+		case <-changed:
+			log.Info("settings, credentials or certificates changed; restarting archiving with them at a segment boundary",
+				"oldDestination", r.layout.WALPrefix())
+			cancel()
+			err = <-done
+		}
+		cancel()
+		if ctx.Err() != nil {
+			return err
+		}
+		if err != nil {
+			if m.SetProblem(metrics.ProblemSpool, "spool: "+err.Error()) {
+				log.Error(err, "archiving stopped; retrying")
+			}
+			waitOrChange(ctx, s, f.settingsPoll, min(time.Second<<min(attempt, 5), 30*time.Second))
+			attempt++
+		}
+	}
+	return nil
+}
+
+// waitOrChange waits d, or less when the files behind the settings change in the meantime.
+func waitOrChange(ctx context.Context, s *settings, poll, d time.Duration) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	last := s.snap.Fingerprint()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			return
+		case <-t.C:
+			if s.source.Load().Fingerprint() != last {
+				return
+			}
+		}
+	}
+}
