@@ -203,7 +203,8 @@ func provePostgreSQL(ctx context.Context, conn *pgconn.Config) *problem {
 	c.ConnectTimeout = 10 * time.Second
 	pc, err := pgconn.ConnectConfig(ctx, c)
 	if err != nil {
-		return problemf(metrics.ProblemPostgreSQL, "postgresql: %v", err)
+		// The words of the archiver's own reconnect state, which /readyz answered before this check existed.
+		return problemf(metrics.ProblemPostgreSQL, "postgresql: %s: %v", metrics.StateRetrying, err)
 	}
 	_ = pc.Close(ctx)
 	return nil
@@ -224,8 +225,15 @@ func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metr
 			if ctx.Err() != nil {
 				break
 			}
+			if p.reason == metrics.ProblemPostgreSQL {
+				m.Fail(metrics.ReasonConnect)
+			}
 			if m.SetProblem(p.reason, p.Error()) {
-				log.Error(p.err, "wal-archiver cannot archive yet; retrying until it is fixed", "reason", p.reason)
+				msg := "wal-archiver cannot archive yet; retrying until it is fixed"
+				if p.reason == metrics.ProblemPostgreSQL {
+					msg = "cannot stream WAL from PostgreSQL; " + msg
+				}
+				log.Error(p.err, msg, "reason", p.reason)
 			}
 			wait := min(time.Second<<min(attempt, 5), 30*time.Second)
 			attempt++
