@@ -61,11 +61,15 @@ func TestBinaryFollowsKeyRotationUnderPgbench(t *testing.T) {
 	waitFor(t, time.Minute, func() bool { code, _ := p.probe("/readyz"); return code == 200 },
 		func() string { _, body := p.probe("/readyz"); return "/readyz before the rotation: " + body })
 
+	slotPID := func() string {
+		return pg.SQL(t, "SELECT coalesce(active_pid::text, 'none') FROM pg_replication_slots WHERE slot_name = 'arch_rotation'")
+	}
+	pidBefore := slotPID()
 	wait := pgbench(t, pg, 30*time.Second, 4)
 	time.Sleep(10 * time.Second)
 	minioUser(t, adm, newKey, newSecret)
 	kubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": newKey, "AWS_SECRET_ACCESS_KEY": newSecret + "\n"})
-	waitFor(t, time.Minute, func() bool { return strings.Contains(p.out.String(), "credentials or certificates changed") },
+	waitFor(t, time.Minute, func() bool { return strings.Contains(p.out.String(), "uploads switch at the next attempt") },
 		func() string { return "the archiver never noticed the swapped credentials:\n" + p.out.String() })
 	time.Sleep(3 * time.Second)
 	if err := adm.RemoveUser(context.Background(), oldKey); err != nil {
@@ -90,6 +94,10 @@ func TestBinaryFollowsKeyRotationUnderPgbench(t *testing.T) {
 	}
 	if code, body := p.probe("/readyz"); code != 200 {
 		t.Errorf("/readyz %d %q after the rotation", code, body)
+	}
+	// Handed to the running archiver: the replication connection was never dropped for it.
+	if pid := slotPID(); pid != pidBefore || strings.Contains(p.out.String(), "restarting archiving") {
+		t.Errorf("the slot's walsender changed (%s -> %s) or archiving restarted; the new key should reach the uploader between uploads", pidBefore, pid)
 	}
 	p.term(t)
 	segs := segmentsOf(v.list(t), 1)

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -45,12 +47,90 @@ type streamFlags struct {
 
 // streamRun is one start of archiving: everything built from one snapshot of the settings.
 type streamRun struct {
-	archiver   *stream.Archiver
-	layout     layout.Layout
-	codec      compress.Codec
-	conn       *pgconn.Config
-	retention  *retention
-	scheduleFn func(context.Context)
+	archiver *stream.Archiver
+	layout   layout.Layout
+	codec    compress.Codec
+	conn     *pgconn.Config
+	// aux runs retention and the backup schedule against a target until its context ends.
+	aux func(context.Context)
+	// restartKey is every setting the running archiver took that SetTarget cannot change.
+	restartKey string
+}
+
+// targetSettings are the settings a running archiver follows without a restart (SetTarget): the store,
+// where in it, the codec and the tags. The credential files and the endpoint CA belong with them.
+var targetSettings = map[string]bool{
+	contract.DestinationPath.Env: true, contract.ServerName.Env: true, contract.Provider.Env: true, contract.EndpointURL.Env: true,
+	contract.EndpointCAFile.Env: true, contract.Compression.Env: true, contract.Encryption.Env: true, contract.Tags.Env: true,
+	contract.HistoryTags.Env: true, contract.S3IAMRole.Env: true, contract.AzureCredential.Env: true,
+	contract.CredentialsDir.Env: true, contract.SettingsFile.Env: true,
+}
+
+// restartKey is what a change of which needs a new archiver: every other setting, and the content of the
+// replication certificate, key and root CA (pgconn reads them when the configuration is parsed).
+func restartKey(s *settings, f *streamFlags) string {
+	var b strings.Builder
+	b.WriteString(f.conninfo)
+	for _, st := range contract.Settings() {
+		if !targetSettings[st.Env] {
+			fmt.Fprintf(&b, "\x00%s=%s", st.Env, s.getenv(st.Env))
+		}
+	}
+	for _, name := range []string{contract.EnvPGSSLCert, contract.EnvPGSSLKey, contract.EnvPGSSLRootCert} {
+		if p := s.getenv(name); p != "" {
+			c, _ := os.ReadFile(p)
+			fmt.Fprintf(&b, "\x00%s=%x", name, sha256.Sum256(c))
+		}
+	}
+	return b.String()
+}
+
+// buildTarget opens the store the settings name and proves it with one request.
+func buildTarget(ctx context.Context, s *settings) (stream.Target, *problem) {
+	sn := s.snap
+	cfg := storeconfig.SettingsFromEnv(s.getenv)
+	loc, err := storeconfig.ParseDestination(cfg.DestinationPath, cfg.Provider)
+	if err != nil {
+		return stream.Target{}, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.DestinationPath.Flag, contract.DestinationPath.Env, err)
+	}
+	if p := missingCredentials(sn, cfg, loc); p != nil {
+		return stream.Target{}, p
+	}
+	if ca := cfg.EndpointCAFile; ca != "" {
+		b, err := os.ReadFile(ca)
+		if err != nil {
+			return stream.Target{}, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): %v", ca, contract.EndpointCAFile.Flag, err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(b) {
+			return stream.Target{}, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): no PEM certificate (want one or more -----BEGIN CERTIFICATE----- blocks)",
+				ca, contract.EndpointCAFile.Flag)
+		}
+	}
+	st, _, err := storeconfig.Open(ctx, cfg)
+	if err != nil {
+		return stream.Target{}, problemf(metrics.ProblemConfig, "store: %v", err)
+	}
+	server := s.get(contract.ServerName, os.Getenv(contract.EnvClusterName))
+	lay, err := layout.New(loc.Prefix, server)
+	if err != nil {
+		return stream.Target{}, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.ServerName.Flag, contract.ServerName.Env, err)
+	}
+	codec, err := compress.Lookup(s.get(contract.Compression, ""))
+	if err != nil {
+		return stream.Target{}, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.Compression.Flag, contract.Compression.Env, err)
+	}
+	tags, err := s.tags(contract.Tags)
+	if err != nil {
+		return stream.Target{}, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	historyTags, err := s.tags(contract.HistoryTags)
+	if err != nil {
+		return stream.Target{}, &problem{reason: metrics.ProblemConfig, err: err}
+	}
+	if p := proveStore(ctx, st, lay); p != nil {
+		return stream.Target{}, p
+	}
+	return stream.Target{Store: st, Layout: lay, Codec: codec, Tags: tags, HistoryTags: historyTags}, nil
 }
 
 // prepare builds the archiver from the current settings and proves what it can before a slot exists: the
@@ -65,45 +145,11 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 	if err != nil {
 		return nil, problemf(metrics.ProblemConfig, "postgresql connection settings (--conninfo, PG* variables): %v", err)
 	}
-	cfg := storeconfig.SettingsFromEnv(s.getenv)
-	loc, err := storeconfig.ParseDestination(cfg.DestinationPath, cfg.Provider)
-	if err != nil {
-		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.DestinationPath.Flag, contract.DestinationPath.Env, err)
-	}
-	if p := missingCredentials(sn, cfg, loc); p != nil {
+	tg, p := buildTarget(ctx, s)
+	if p != nil {
 		return nil, p
 	}
-	if ca := cfg.EndpointCAFile; ca != "" {
-		b, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): %v", ca, contract.EndpointCAFile.Flag, err)
-		}
-		if !x509.NewCertPool().AppendCertsFromPEM(b) {
-			return nil, problemf(metrics.ProblemCA, "endpoint CA %s (--%s): no PEM certificate (want one or more -----BEGIN CERTIFICATE----- blocks)",
-				ca, contract.EndpointCAFile.Flag)
-		}
-	}
-	st, _, err := storeconfig.Open(ctx, cfg)
-	if err != nil {
-		return nil, problemf(metrics.ProblemConfig, "store: %v", err)
-	}
-	server := s.get(contract.ServerName, os.Getenv(contract.EnvClusterName))
-	lay, err := layout.New(loc.Prefix, server)
-	if err != nil {
-		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.ServerName.Flag, contract.ServerName.Env, err)
-	}
-	codec, err := compress.Lookup(s.get(contract.Compression, ""))
-	if err != nil {
-		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.Compression.Flag, contract.Compression.Env, err)
-	}
-	tags, err := s.tags(contract.Tags)
-	if err != nil {
-		return nil, &problem{reason: metrics.ProblemConfig, err: err}
-	}
-	historyTags, err := s.tags(contract.HistoryTags)
-	if err != nil {
-		return nil, &problem{reason: metrics.ProblemConfig, err: err}
-	}
+	st, lay, codec := tg.Store, tg.Layout, tg.Codec
 	partial, err := time.ParseDuration(s.get(contract.PartialInterval, contract.DefaultPartialInterval))
 	if err != nil || partial < 0 {
 		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %q is not a duration such as 60s", contract.PartialInterval.Flag,
@@ -115,10 +161,10 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 			return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.MaxWALHold.Flag, contract.MaxWALHold.Env, err)
 		}
 	}
-	r := &streamRun{layout: lay, codec: codec, conn: conn}
+	r := &streamRun{layout: lay, codec: codec, conn: conn, restartKey: restartKey(s, f)}
 	r.archiver, err = stream.New(stream.Config{
 		Conn: conn, Slot: s.get(contract.SlotName, contract.DefaultSlotName), SpoolDir: s.get(contract.SpoolDir, contract.DefaultSpoolDir),
-		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tags, HistoryTags: historyTags,
+		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tg.Tags, HistoryTags: tg.HistoryTags,
 			MaxParallel: f.maxParallel},
 		PartialInterval: partial, StatusInterval: f.statusInterval, PollInterval: f.pollInterval,
 		ShutdownTimeout: f.shutdownTimeout, MemoryBudget: uint64(f.memoryBudget), MaxWALHold: uint64(maxHold), Metrics: m, Log: log,
@@ -126,9 +172,23 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 	if err != nil {
 		return nil, &problem{reason: metrics.ProblemConfig, err: err}
 	}
-	if r.retention, err = newRetention(s, st, lay, m, log); err != nil {
+	if r.aux, p = buildAux(ctx, s, tg, conn, m, log); p != nil {
+		return nil, p
+	}
+	if p := provePostgreSQL(ctx, conn); p != nil {
+		return nil, p
+	}
+	return r, nil
+}
+
+// buildAux builds the retention loop and the backup schedule for target tg; a new target rebuilds them.
+func buildAux(ctx context.Context, s *settings, tg stream.Target, conn *pgconn.Config, m *metrics.Metrics, log logr.Logger) (func(context.Context), *problem) {
+	ret, err := newRetention(s, tg.Store, tg.Layout, m, log)
+	if err != nil {
 		return nil, &problem{reason: metrics.ProblemConfig, err: err}
 	}
+	primary := func() bool { return m.Health.State() == metrics.StateStreaming }
+	var backup func(context.Context)
 	if spec := s.get(contract.BackupSchedule, ""); spec != "" {
 		sched, err := parseSchedule(spec)
 		if err != nil {
@@ -138,19 +198,18 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 		if err != nil {
 			return nil, &problem{reason: metrics.ProblemConfig, err: err}
 		}
-		r.scheduleFn = func(ctx context.Context) {
+		backup = func(ctx context.Context) {
 			m.Catalog.ScheduleInterval.Set(scheduleInterval(sched, time.Now()).Seconds())
 			// Only the primary's archiver streams; a standby's waits, and takes no backup.
-			job.Loop(ctx, sched, func() bool { return m.Health.State() == metrics.StateStreaming })
+			job.Loop(ctx, sched, primary)
 		}
 	}
-	if p := proveStore(ctx, st, lay); p != nil {
-		return nil, p
-	}
-	if p := provePostgreSQL(ctx, conn); p != nil {
-		return nil, p
-	}
-	return r, nil
+	return func(ctx context.Context) {
+		go ret.Loop(ctx, primary)
+		if backup != nil {
+			go backup(ctx)
+		}
+	}, nil
 }
 
 // missingCredentials: with a credentials directory, a store that needs static keys and has none is a
@@ -246,32 +305,7 @@ func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metr
 		}
 		log.Info("archiving", "destination", r.layout.WALPrefix(), "compression", r.codec.Name(),
 			"host", r.conn.Host, "user", r.conn.User, "fingerprint", s.snap.Fingerprint()[:12])
-		runCtx, cancel := context.WithCancel(ctx)
-		go r.retention.Loop(runCtx, func() bool { return m.Health.State() == metrics.StateStreaming })
-		if r.scheduleFn != nil {
-			go r.scheduleFn(runCtx)
-		}
-		changed := make(chan struct{})
-		go func() {
-			s.source.Watch(runCtx, f.settingsPoll, s.snap, func(*livesettings.Snapshot) {
-				select {
-				case changed <- struct{}{}:
-				default:
-				}
-			})
-		}()
-		done := make(chan error, 1)
-		go func() { done <- r.archiver.Run(runCtx) }()
-		var err error
-		select {
-		case err = <-done:
-		case <-changed:
-			log.Info("settings, credentials or certificates changed; restarting archiving with them at a segment boundary",
-				"oldDestination", r.layout.WALPrefix())
-			cancel()
-			err = <-done
-		}
-		cancel()
+		err := follow(ctx, s, f, m, log, r)
 		if ctx.Err() != nil {
 			return err
 		}
@@ -284,6 +318,79 @@ func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metr
 		}
 	}
 	return nil
+}
+
+// follow runs the archiver of r until ctx ends or a change needs a new archiver (it then returns nil after
+// the archiver's shutdown: the open segment is stored as .partial, the queue drained). A change of the
+// store, destination, codec, tags, credential files or endpoint CA is handed to the running archiver
+// instead, between uploads; a new target that does not work is a readiness problem, retried with backoff
+// while the archiver keeps the old one and the slot keeps the WAL.
+func follow(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metrics, log logr.Logger, r *streamRun) error {
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	auxCtx, stopAux := context.WithCancel(runCtx)
+	r.aux(auxCtx)
+	changed := make(chan struct{}, 1)
+	go s.source.Watch(runCtx, f.settingsPoll, s.snap, func(*livesettings.Snapshot) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	done := make(chan error, 1)
+	go func() { done <- r.archiver.Run(runCtx) }()
+	var retry <-chan time.Time
+	attempt := 0
+	for {
+		select {
+		case err := <-done:
+			stopAux()
+			return err
+		case <-changed:
+			attempt = 0
+		case <-retry:
+		}
+		retry = nil
+		s.snap = s.source.Load()
+		if err := s.snap.Problem(); err != nil {
+			if m.SetProblem(metrics.ProblemConfig, err.Error()) {
+				log.Error(err, "the new settings cannot be used; archiving goes on with the previous ones")
+			}
+			continue
+		}
+		if restartKey(s, f) != r.restartKey {
+			log.Info("settings or replication certificates changed; restarting archiving with them at a segment boundary",
+				"oldDestination", r.layout.WALPrefix())
+			stopAux()
+			cancel()
+			return <-done
+		}
+		tg, p := buildTarget(runCtx, s)
+		if p == nil {
+			var aux func(context.Context)
+			if aux, p = buildAux(runCtx, s, tg, r.conn, m, log); p == nil {
+				log.Info("store settings, credentials or certificates changed; uploads switch at the next attempt",
+					"oldDestination", r.layout.WALPrefix(), "newDestination", tg.Layout.WALPrefix())
+				r.archiver.SetTarget(tg)
+				r.layout, r.codec, r.aux = tg.Layout, tg.Codec, aux
+				stopAux()
+				auxCtx, stopAux = context.WithCancel(runCtx)
+				r.aux(auxCtx)
+				if m.SetProblem("", "") {
+					log.Info("the problem is gone")
+				}
+				continue
+			}
+		}
+		if runCtx.Err() != nil {
+			continue
+		}
+		if m.SetProblem(p.reason, p.Error()) {
+			log.Error(p.err, "the new store settings do not work; uploads retry with the previous ones until they are fixed", "reason", p.reason)
+		}
+		retry = time.After(min(time.Second<<min(attempt, 5), 30*time.Second))
+		attempt++
+	}
 }
 
 // waitOrChange waits d, or less when the files behind the settings change in the meantime.
