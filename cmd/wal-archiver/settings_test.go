@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
@@ -43,5 +44,17 @@ func TestSettingsHonourFileAndCredentials(t *testing.T) {
 	}
 	if got := s.get(contract.ServerName, ""); got != "flag" {
 		t.Errorf("server name = %q, want the flag's", got)
+	}
+}
+
+// check, the diagnostic, names a settings file that is not JSON instead of checking the environment's store.
+func TestCheckNamesABrokenSettingsFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "settings.json")
+	if err := os.WriteFile(file, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := runCheck([]string{"--settings-file", file}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), file) {
+		t.Errorf("check exit %d, stderr %q: want 1 naming %s", code, stderr.String(), file)
 	}
 }
