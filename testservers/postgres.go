@@ -91,11 +91,19 @@ func NewPostgresDir(t testing.TB, opts PostgresOptions) *Postgres {
 // StartPostgres initialises and starts a primary.
 func StartPostgres(t testing.TB, opts PostgresOptions) *Postgres {
 	t.Helper()
+	p := InitPostgres(t, opts)
+	p.Start(t)
+	return p
+}
+
+// InitPostgres initialises and configures a primary without starting it: a test of a client that must
+// wait for a server that is not up yet knows its port in advance.
+func InitPostgres(t testing.TB, opts PostgresOptions) *Postgres {
+	t.Helper()
 	p := NewPostgresDir(t, opts)
 	p.run(t, "initdb", "-D", p.DataDir, "-U", "postgres", "-A", "trust", "--no-sync",
 		fmt.Sprintf("--wal-segsize=%d", p.opts.WALSegSizeMB))
 	p.Configure(t)
-	p.Start(t)
 	return p
 }
 

@@ -51,6 +51,7 @@ type Metrics struct {
 	Health            *Health
 	Catalog           *Catalog
 	Backup            *Backup
+	Problems          *prometheus.GaugeVec
 }
 
 // New registers the collectors on a fresh registry, with the process and Go collectors.
@@ -98,6 +99,7 @@ func New() *Metrics {
 	}
 	m.Catalog = newCatalog(r)
 	m.Backup = newBackup(r)
+	m.registerProblems()
 	return m
 }
 
@@ -109,6 +111,8 @@ type Health struct {
 	mu        sync.Mutex
 	conflicts map[string]bool
 	state     string
+	// problem, when set, is why archiving cannot start; /readyz answers it instead of the state.
+	problem, problemReason string
 }
 
 // States reported by /readyz.
@@ -156,7 +160,8 @@ func (h *Health) State() string {
 }
 
 // Handler serves /metrics, /healthz (unhealthy while a conflict is unresolved: a person must look) and
-// /readyz (ready while streaming from a primary or waiting on a standby).
+// /readyz (ready while streaming from a primary or waiting on a standby; otherwise the problem that stops
+// archiving from starting, or the state).
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
@@ -169,6 +174,10 @@ func (m *Metrics) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if p := m.Health.Problem(); p != "" {
+			http.Error(w, p, http.StatusServiceUnavailable)
+			return
+		}
 		s := m.Health.State()
 		if s != StateStreaming && s != StateStandby {
 			http.Error(w, s, http.StatusServiceUnavailable)

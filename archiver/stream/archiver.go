@@ -119,7 +119,9 @@ func (a *Archiver) Run(ctx context.Context) error {
 	upCtx, stopUploads := context.WithCancel(context.Background())
 	defer stopUploads()
 	results := make(chan Result, 16)
+	a.mu.Lock()
 	a.up = NewUploader(upCtx, a.cfg.Upload, sp, newBuffers(a.cfg.MemoryBudget, a.cfg.Metrics.BufferBytes), results)
+	a.mu.Unlock()
 	go a.collect(results)
 
 	for _, f := range sp.Conflicts() {
@@ -171,6 +173,20 @@ func (a *Archiver) Run(ctx context.Context) error {
 	}
 	a.cfg.Metrics.Primary.Set(0)
 	return a.shutdown()
+}
+
+// SetTarget sends the uploads from the next attempt on to t (a rotated key, a renewed CA, a new
+// destination or codec): uploads in flight finish where they started. Confirmation is unchanged: a file
+// counts once it is stored at whichever target took it, and never-overwrite holds at t as everywhere.
+func (a *Archiver) SetTarget(t Target) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.up == nil {
+		a.cfg.Upload.Store, a.cfg.Upload.Layout, a.cfg.Upload.Codec = t.Store, t.Layout, t.Codec
+		a.cfg.Upload.Tags, a.cfg.Upload.HistoryTags = t.Tags, t.HistoryTags
+		return
+	}
+	a.up.SetTarget(t)
 }
 
 var errStandby = errors.New("the server is a standby")

@@ -28,6 +28,16 @@ import (
 // ErrConflict means the store holds different content at the key; the object is never replaced.
 var ErrConflict = errors.New("the store already holds different content at this key")
 
+// Target is where and how files go: the store, its layout, the codec and the tags. SetTarget replaces it
+// between uploads.
+type Target struct {
+	Store       store.Store
+	Layout      layout.Layout
+	Codec       compress.Codec
+	Tags        map[string]string
+	HistoryTags map[string]string
+}
+
 // UploaderConfig says where and how spooled files go.
 type UploaderConfig struct {
 	Store       store.Store
@@ -62,7 +72,7 @@ type Uploader struct {
 	known map[string]bool // queued or in flight
 	busy  int
 	// partials are segments whose .partial object this process wrote, deleted once the segment is stored.
-	partials map[string]bool
+	partials map[string]*Target
 	// sums are the sha256 of files hashed while they were received (SubmitSum, SubmitMemory).
 	sums map[string]string
 	// mem holds the segments queued from memory (SubmitMemory) until a worker takes them.
@@ -72,6 +82,9 @@ type Uploader struct {
 	// failing is set while the latest upload attempt failed: waiting for a buffer is then no use.
 	failing atomic.Bool
 	results chan<- Result
+	// target is read once per attempt (an atomic load, no file read), so a new one takes effect at the
+	// next attempt while an attempt in flight finishes on the one it started with.
+	target atomic.Pointer[Target]
 }
 
 // NewUploader starts the workers; they stop when ctx ends. Each finished file is reported on results.
@@ -83,8 +96,9 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 5 * time.Second
 	}
-	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]bool{},
+	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]*Target{},
 		sums: map[string]string{}, mem: map[string][]byte{}, abandoned: map[string]bool{}, results: results}
+	u.target.Store(&Target{Store: cfg.Store, Layout: cfg.Layout, Codec: cfg.Codec, Tags: cfg.Tags, HistoryTags: cfg.HistoryTags})
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()
@@ -97,6 +111,17 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 	}
 	return u
 }
+
+// SetTarget sends the next attempts to t: an upload in flight finishes where it started, the next
+// attempt of every file (a retry too) goes to t. What the old target holds stays there.
+func (u *Uploader) SetTarget(t Target) {
+	old := u.target.Swap(&t)
+	u.cfg.Log.Info("upload target changed; the next uploads go to the new one", "oldDestination", old.Layout.WALPrefix(),
+		"newDestination", t.Layout.WALPrefix(), "oldCompression", old.Codec.Name(), "newCompression", t.Codec.Name())
+}
+
+// Current is the target of the next attempt.
+func (u *Uploader) Current() *Target { return u.target.Load() }
 
 // Submit queues a spool file (its bare name) unless it is already queued or in flight.
 func (u *Uploader) Submit(file string) {
@@ -250,11 +275,12 @@ func (u *Uploader) archive(ctx context.Context, file string, mem []byte) Result 
 		res.Err = err
 		return res
 	}
-	res.Key = u.cfg.Layout.Key(n, u.cfg.Codec.Ext())
 	kind := n.Kind.String()
 	began := time.Now()
 	for attempt := 0; ; attempt++ {
-		err := u.attempt(ctx, file, n, res.Key, mem)
+		tg := u.Current()
+		res.Key = tg.Layout.Key(n, tg.Codec.Ext())
+		err := u.attempt(ctx, tg, file, n, res.Key, mem)
 		u.failing.Store(err != nil && !errors.Is(err, ErrConflict))
 		if err == nil {
 			break
@@ -309,14 +335,15 @@ func (u *Uploader) archive(ctx context.Context, file string, mem []byte) Result 
 // anyway, and a stale .partial would only cost storage and confuse a person listing the archive.
 func (u *Uploader) dropPartial(ctx context.Context, n layout.Name) {
 	u.mu.Lock()
-	had := u.partials[n.String()]
+	tg := u.partials[n.String()]
 	delete(u.partials, n.String())
 	u.mu.Unlock()
-	if !had {
+	if tg == nil {
 		return
 	}
-	key := u.cfg.Layout.Key(n.AsPartial(), u.cfg.Codec.Ext())
-	if err := u.cfg.Store.Delete(ctx, key); err != nil {
+	// At the target that holds it, which a change of target since then does not move.
+	key := tg.Layout.Key(n.AsPartial(), tg.Codec.Ext())
+	if err := tg.Store.Delete(ctx, key); err != nil {
 		u.cfg.Log.Info("could not delete a superseded .partial object", "key", key, "error", err.Error())
 	}
 }
@@ -329,7 +356,7 @@ func (u *Uploader) park(file string, mem []byte) error {
 	return u.spool.Park(file)
 }
 
-func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key string, mem []byte) error {
+func (u *Uploader) attempt(ctx context.Context, tg *Target, file string, n layout.Name, key string, mem []byte) error {
 	var src io.ReadSeeker
 	var walSize int64
 	if mem != nil {
@@ -346,28 +373,28 @@ func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key 
 		}
 		src, walSize = f, st.Size()
 	}
-	body, size, sum, cleanup, err := u.prepare(src, walSize, file, mem != nil)
+	body, size, sum, cleanup, err := u.prepare(tg.Codec, src, walSize, file, mem != nil)
 	if err != nil {
 		return fmt.Errorf("compressing %s: %w", file, err)
 	}
 	defer cleanup()
-	opts := u.putOptions(n, sum)
+	opts := putOptions(tg, n, sum)
 	if n.Kind == layout.Partial {
-		err = u.cfg.Store.Put(ctx, key, body, size, opts)
+		err = tg.Store.Put(ctx, key, body, size, opts)
 	} else {
-		err = u.cfg.Store.Create(ctx, key, body, size, opts)
+		err = tg.Store.Create(ctx, key, body, size, opts)
 		if err != nil && !errors.Is(err, store.ErrExists) && ctx.Err() == nil {
 			// A service may refuse an existing key before reading the body and close the connection, which
 			// the client sees as a broken pipe rather than 412. One Stat after a failure (never before a
 			// create) avoids re-sending the segment through backoff when it is already there, which is the
 			// common case for WAL re-streamed after a restart.
-			if _, serr := u.cfg.Store.Stat(ctx, key); serr == nil {
+			if _, serr := tg.Store.Stat(ctx, key); serr == nil {
 				err = store.ErrExists
 			}
 		}
 	}
 	if errors.Is(err, store.ErrExists) {
-		same, cerr := u.sameContent(ctx, key, sum)
+		same, cerr := sameContent(ctx, tg.Store, key, sum)
 		if cerr != nil {
 			u.cfg.Metrics.Fail(metrics.ReasonCompare)
 			return fmt.Errorf("%s exists; comparing it: %w", key, cerr)
@@ -391,10 +418,10 @@ func (u *Uploader) attempt(ctx context.Context, file string, n layout.Name, key 
 	return nil
 }
 
-func (u *Uploader) putOptions(n layout.Name, sum string) store.PutOptions {
-	tags := u.cfg.Tags
-	if n.Kind == layout.History && u.cfg.HistoryTags != nil {
-		tags = u.cfg.HistoryTags
+func putOptions(tg *Target, n layout.Name, sum string) store.PutOptions {
+	tags := tg.Tags
+	if n.Kind == layout.History && tg.HistoryTags != nil {
+		tags = tg.HistoryTags
 	}
 	return store.PutOptions{Metadata: map[string]string{store.MetaSHA256: sum}, Tags: tags, ContentType: "application/octet-stream"}
 }
@@ -402,9 +429,9 @@ func (u *Uploader) putOptions(n layout.Name, sum string) store.PutOptions {
 // prepare returns the bytes to upload as a seekable body with its size and sha256: src itself when
 // uncompressed, else a compressed copy: in memory for a segment that is in memory, in the spool's tmp
 // directory for a spool file (whatever the backlog, memory holds only what the budget allows).
-func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, inMemory bool) (io.Reader, int64, string, func(), error) {
+func (u *Uploader) prepare(codec compress.Codec, src io.ReadSeeker, walSize int64, file string, inMemory bool) (io.Reader, int64, string, func(), error) {
 	h := sha256.New()
-	if u.cfg.Codec.Ext() == "" {
+	if codec.Ext() == "" {
 		if sum := u.knownSum(file); sum != "" {
 			return src, walSize, sum, func() {}, nil
 		}
@@ -421,7 +448,7 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, inMemo
 		out := compressed.Get().(*bytes.Buffer)
 		out.Reset()
 		release := func() { compressed.Put(out) }
-		if err := u.compress(out, h, src); err != nil {
+		if err := compressTo(codec, out, h, src); err != nil {
 			release()
 			return nil, 0, "", nil, err
 		}
@@ -432,7 +459,7 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, inMemo
 		return nil, 0, "", nil, err
 	}
 	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	err = u.compress(tmp, h, src)
+	err = compressTo(codec, tmp, h, src)
 	var size int64
 	if err == nil {
 		size, err = tmp.Seek(0, io.SeekCurrent)
@@ -447,9 +474,9 @@ func (u *Uploader) prepare(src io.ReadSeeker, walSize int64, file string, inMemo
 	return tmp, size, hex.EncodeToString(h.Sum(nil)), cleanup, nil
 }
 
-// compress writes src through the codec to dst, hashing what it writes with h.
-func (u *Uploader) compress(dst io.Writer, h hash.Hash, src io.Reader) error {
-	w, err := u.cfg.Codec.NewWriter(io.MultiWriter(dst, h))
+// compressTo writes src through codec to dst, hashing what it writes with h.
+func compressTo(codec compress.Codec, dst io.Writer, h hash.Hash, src io.Reader) error {
+	w, err := codec.NewWriter(io.MultiWriter(dst, h))
 	if err != nil {
 		return err
 	}
@@ -466,8 +493,8 @@ var compressed = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // sameContent compares the stored object with sum: by the sha256 metadata wal-archiver writes, or by
 // reading the object when it has none (another tool wrote it).
-func (u *Uploader) sameContent(ctx context.Context, key, sum string) (bool, error) {
-	obj, err := u.cfg.Store.Stat(ctx, key)
+func sameContent(ctx context.Context, st store.Store, key, sum string) (bool, error) {
+	obj, err := st.Stat(ctx, key)
 	if err != nil {
 		return false, err
 	}
@@ -476,7 +503,7 @@ func (u *Uploader) sameContent(ctx context.Context, key, sum string) (bool, erro
 			return strings.EqualFold(v, sum), nil
 		}
 	}
-	rc, err := u.cfg.Store.Get(ctx, key)
+	rc, err := st.Get(ctx, key)
 	if err != nil {
 		return false, err
 	}
@@ -492,27 +519,28 @@ func (u *Uploader) sameContent(ctx context.Context, key, sum string) (bool, erro
 // (PostgreSQL only restores whole-size segment files), as <segment>.partial, replacing the previous one.
 func (u *Uploader) UploadPartial(ctx context.Context, seg layout.Name, src io.ReaderAt, n, segSize uint64) error {
 	name := seg.AsPartial().String()
+	tg := u.Current()
 	tmp, err := os.CreateTemp(filepath.Join(u.spool.Dir, "tmp"), name+".*")
 	if err != nil {
 		return err
 	}
 	defer func() { tmp.Close(); os.Remove(tmp.Name()) }()
 	h := sha256.New()
-	if err := u.compress(tmp, h, io.MultiReader(io.NewSectionReader(src, 0, int64(n)), io.LimitReader(zeros{}, int64(segSize-n)))); err != nil {
+	if err := compressTo(tg.Codec, tmp, h, io.MultiReader(io.NewSectionReader(src, 0, int64(n)), io.LimitReader(zeros{}, int64(segSize-n)))); err != nil {
 		return err
 	}
 	size, _ := tmp.Seek(0, io.SeekCurrent)
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	key := u.cfg.Layout.Key(seg.AsPartial(), u.cfg.Codec.Ext())
+	key := tg.Layout.Key(seg.AsPartial(), tg.Codec.Ext())
 	began := time.Now()
-	if err := u.cfg.Store.Put(ctx, key, tmp, size, u.putOptions(seg.AsPartial(), hex.EncodeToString(h.Sum(nil)))); err != nil {
+	if err := tg.Store.Put(ctx, key, tmp, size, putOptions(tg, seg.AsPartial(), hex.EncodeToString(h.Sum(nil)))); err != nil {
 		u.cfg.Metrics.Fail(metrics.ReasonUpload)
 		return err
 	}
 	u.mu.Lock()
-	u.partials[seg.String()] = true
+	u.partials[seg.String()] = tg
 	u.mu.Unlock()
 	u.cfg.Metrics.UploadSeconds.WithLabelValues("partial").Observe(time.Since(began).Seconds())
 	u.cfg.Metrics.Partials.Inc()

@@ -20,6 +20,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if err := s.parse(args); err != nil {
 		return 2
 	}
+	// A settings file that does not parse would otherwise leave the environment answering unnoticed.
+	if err := s.snap.Problem(); err != nil {
+		fmt.Fprintln(stderr, "wal-archiver check:", err)
+		return 1
+	}
 	ctx := context.Background()
 	cfg := storeconfig.SettingsFromEnv(s.getenv)
 	// One attempt per request: a check reports the first failure instead of retrying it away.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -13,15 +12,18 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/livesettings"
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 )
 
-// settings are the contract's settings registered on a flag set: the flag wins, then the environment
-// variable, then the default.
+// settings are the contract's settings registered on a flag set, looked up through livesettings: the flag
+// wins, then the settings file, the credentials directory, the environment variable, the default.
 type settings struct {
 	fs     *flag.FlagSet
 	values map[string]*string
 	set    map[string]bool
+	source *livesettings.Source
+	snap   *livesettings.Snapshot
 }
 
 func newSettings(name string, stderr io.Writer) *settings {
@@ -39,19 +41,22 @@ func (s *settings) parse(args []string) error {
 		return err
 	}
 	s.fs.Visit(func(f *flag.Flag) { s.set[f.Name] = true })
+	flags := map[string]string{}
+	for _, st := range contract.Settings() {
+		if s.set[st.Flag] {
+			flags[st.Env] = *s.values[st.Flag]
+		}
+	}
+	s.source = &livesettings.Source{Flags: flags, FingerprintFiles: livesettings.DefaultFingerprintFiles}
+	s.snap = s.source.Load()
 	return nil
 }
 
-// get returns the setting's value: flag, environment, or def.
-func (s *settings) get(st contract.Setting, def string) string {
-	if s.set[st.Flag] {
-		return *s.values[st.Flag]
-	}
-	if v, ok := os.LookupEnv(st.Env); ok && v != "" {
-		return v
-	}
-	return def
-}
+// get returns the setting's value: flag, settings file, environment, or def.
+func (s *settings) get(st contract.Setting, def string) string { return s.snap.Get(st, def) }
+
+// getenv reads a variable (a contract setting or an SDK's standard variable) through the same precedence.
+func (s *settings) getenv(name string) string { return s.snap.Getenv(name) }
 
 // tags parses a JSON object of tags; values must be strings.
 func (s *settings) tags(st contract.Setting) (map[string]string, error) {
