@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/livesettings"
+	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )
@@ -54,9 +58,10 @@ func TestSettingsFollowTheStore(t *testing.T) {
 	if res := kubectl(t, "patch", "-n", ns, "objectstores.barmancloud.cnpg.io", "keys", "--type=merge", "-p", patch); res.ExitCode != 0 {
 		t.Fatalf("editing the ObjectStore: %s", res.Stderr)
 	}
-	waitSettings(t, ns, "pg", func(m map[string]string) bool {
+	edited := waitSettings(t, ns, "pg", func(m map[string]string) bool {
 		return m[contract.Compression.Env] == "zstd" && m[contract.DestinationPath.Env] == "s3://elsewhere/pg"
 	})
+	assertArchiverReads(t, &p, edited)
 
 	// envtest runs no garbage collector: what deletes the ConfigMap with the Cluster is its owner reference.
 	var c cnpgv1.Cluster
@@ -159,5 +164,51 @@ func assertOnlyOptionalSecrets(t *testing.T, p *corev1.Pod) {
 	}
 	if want := []string{"aws-creds/AWS_ACCESS_KEY_ID<-ACCESS_KEY_ID", "aws-creds/AWS_SECRET_ACCESS_KEY<-ACCESS_SECRET_KEY"}; !slices.Equal(files, want) {
 		t.Errorf("credential files %v, want %v", files, want)
+	}
+}
+
+// assertArchiverReads gives wal-archiver's own settings lookup what the running sidecar has: the injected
+// pod's env (the values at injection) and the rendered file as the kubelet mounts it, read back through the
+// API server. The file's values must win: that is how an edit reaches a running archiver.
+func assertArchiverReads(t *testing.T, p *corev1.Pod, rendered map[string]string) {
+	t.Helper()
+	env := map[string]string{}
+	for _, c := range append(append([]corev1.Container(nil), p.Spec.InitContainers...), p.Spec.Containers...) {
+		if c.Name != contract.SidecarName {
+			continue
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom == nil {
+				env[e.Name] = e.Value
+			}
+		}
+	}
+	if env[contract.SettingsFile.Env] != contract.FileSettings {
+		t.Fatalf("the sidecar's %s = %q, want %q", contract.SettingsFile.Env, env[contract.SettingsFile.Env], contract.FileSettings)
+	}
+	if env[contract.DestinationPath.Env] != "s3://backups/pg" {
+		t.Fatalf("the sidecar's env names %q; the test needs the value at injection", env[contract.DestinationPath.Env])
+	}
+	body, err := json.Marshal(rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), contract.SettingsKey)
+	if err := os.WriteFile(file, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env[contract.SettingsFile.Env] = file // where the kubelet would mount it
+	src := &livesettings.Source{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
+	snap := src.Load()
+	if err := snap.Problem(); err != nil {
+		t.Fatalf("wal-archiver cannot read the rendered settings: %v", err)
+	}
+	got := storeconfig.SettingsFromEnv(snap.Getenv)
+	loc, err := storeconfig.ParseDestination(got.DestinationPath, got.Provider)
+	if err != nil {
+		t.Fatalf("the rendered destination %q does not parse: %v", got.DestinationPath, err)
+	}
+	if loc.Bucket != "elsewhere" || snap.Getenv(contract.Compression.Env) != "zstd" {
+		t.Errorf("wal-archiver reads bucket %q compression %q, want the edited elsewhere and zstd", loc.Bucket, snap.Getenv(contract.Compression.Env))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,9 +85,24 @@ func newMutation(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg p
 		}
 		ctl := &settingsctl.Controller{Cache: c, Client: kube.clientset, Log: log.WithName("settings"),
 			Resync: cfg.settingsResync, Renders: renders}
-		if err := ctl.Start(ctx); err != nil {
-			return mutation{}, err
-		}
+		// CloudNativePG may be installed after us, as the webhooks above allow: wait for its Cluster CRD
+		// rather than fail serve (which would also take the ObjectStore webhook down).
+		go func() {
+			wait := time.Second
+			for {
+				err := ctl.Start(ctx)
+				if err == nil {
+					return
+				}
+				log.Error(err, "the settings controller is waiting; is CloudNativePG's Cluster CRD installed?", "retryIn", wait.String())
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+				wait = min(2*wait, time.Minute)
+			}
+		}()
 	}
 
 	failures, err := pod.NewFailureCounter(reg)
