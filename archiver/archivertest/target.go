@@ -95,7 +95,7 @@ func (tg *Target) StartStream(t testing.TB, pg *testservers.Postgres, codec stri
 	}
 	m := metrics.New()
 	a, err := stream.New(stream.Config{Conn: conn, Slot: "archiver", SpoolDir: filepath.Join(t.TempDir(), "spool"),
-		Upload:         stream.UploaderConfig{Store: tg.Store, Layout: tg.Layout, Codec: c, MaxParallel: 4, MaxBackoff: time.Second},
+		Upload:         stream.UploaderConfig{Target: stream.Target{Store: tg.Store, Layout: tg.Layout, Codec: c}, MaxParallel: 4, MaxBackoff: time.Second},
 		StatusInterval: 200 * time.Millisecond, PollInterval: 500 * time.Millisecond, MemoryBudget: 8 * pg.SegSize,
 		Metrics: m, Log: log})
 	if err != nil {

@@ -9,36 +9,8 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
-
-// swap replaces dir's visible files the way the kubelet does: a new timestamped directory, a ..data
-// symlink renamed over the old one, and top-level symlinks through ..data.
-func swap(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	ts, err := os.MkdirTemp(dir, "..ts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n, v := range files {
-		if err := os.WriteFile(filepath.Join(ts, n), []byte(v), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		link := filepath.Join(dir, n)
-		if _, err := os.Lstat(link); err != nil {
-			if err := os.Symlink(filepath.Join("..data", n), link); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tmp := filepath.Join(dir, "..data_tmp")
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
@@ -52,7 +24,7 @@ func TestPrecedence(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(settings, []byte(`{"WAL_ARCHIVER_COMPRESSION":"zstd","WAL_ARCHIVER_TAGS":"","AWS_REGION":"from-file"}`), 0o600)
-	swap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "AKIDFILE\r\n", "AWS_REGION": "from-creds", "AWS_SECRET_ACCESS_KEY": "s\n"})
+	testservers.KubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "AKIDFILE\r\n", "AWS_REGION": "from-creds", "AWS_SECRET_ACCESS_KEY": "s\n"})
 	src := &Source{
 		Flags: map[string]string{contract.EndpointURL.Env: "http://flag"},
 		Env: envOf(map[string]string{
@@ -114,20 +86,20 @@ func TestFingerprintFollowsAtomicSwaps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	swap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "one"})
-	swap(t, ca, map[string]string{"ca.crt": "PEM1"})
+	testservers.KubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "one"})
+	testservers.KubeletSwap(t, ca, map[string]string{"ca.crt": "PEM1"})
 	src := &Source{FingerprintFiles: DefaultFingerprintFiles, Env: envOf(map[string]string{
 		contract.CredentialsDir.Env: creds, contract.EndpointCAFile.Env: filepath.Join(ca, "ca.crt")})}
 	a := src.Load()
 	if b := src.Load(); a.Fingerprint() != b.Fingerprint() {
 		t.Fatal("fingerprint changed with nothing changed")
 	}
-	swap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "two"})
+	testservers.KubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": "two"})
 	b := src.Load()
 	if a.Fingerprint() == b.Fingerprint() || b.Getenv("AWS_ACCESS_KEY_ID") != "two" {
 		t.Fatalf("credential swap not seen: %q", b.Getenv("AWS_ACCESS_KEY_ID"))
 	}
-	swap(t, ca, map[string]string{"ca.crt": "PEM2"})
+	testservers.KubeletSwap(t, ca, map[string]string{"ca.crt": "PEM2"})
 	if c := src.Load(); c.Fingerprint() == b.Fingerprint() {
 		t.Fatal("CA swap not seen")
 	}

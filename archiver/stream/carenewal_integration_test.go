@@ -41,7 +41,7 @@ func TestBinaryFollowsARenewedStoreCA(t *testing.T) {
 	pg.Run(t, "pgbench", "-i", "-q", "-s", "5", "postgres")
 	dir := t.TempDir()
 	caDir := filepath.Join(dir, "endpoint-ca")
-	kubeletSwap(t, caDir, map[string]string{"ca.crt": string(oldCA.CertPEM)})
+	testservers.KubeletSwap(t, caDir, map[string]string{"ca.crt": string(oldCA.CertPEM)})
 	p := launch(t, m, "ca-renewal", filepath.Join(dir, "spool"),
 		[]string{"--conninfo", pg.ConnString(), "--settings-poll-interval", "200ms"},
 		"WAL_ARCHIVER_PARTIAL_INTERVAL=2s", "WAL_ARCHIVER_ENDPOINT_CA_FILE="+filepath.Join(caDir, "ca.crt"))
@@ -51,11 +51,11 @@ func TestBinaryFollowsARenewedStoreCA(t *testing.T) {
 	switches := func() int { return strings.Count(p.out.String(), "uploads switch at the next attempt") }
 	wait := pgbench(t, pg, 25*time.Second, 4)
 	time.Sleep(5 * time.Second)
-	kubeletSwap(t, caDir, map[string]string{"ca.crt": string(oldCA.CertPEM) + string(newCA.CertPEM)})
+	testservers.KubeletSwap(t, caDir, map[string]string{"ca.crt": string(oldCA.CertPEM) + string(newCA.CertPEM)})
 	waitFor(t, time.Minute, func() bool { return switches() >= 1 }, func() string { return "the bundle was not taken:\n" + p.out.String() })
 	m.RenewServing(t, newCA, newServing)
 	time.Sleep(3 * time.Second)
-	kubeletSwap(t, caDir, map[string]string{"ca.crt": string(newCA.CertPEM)})
+	testservers.KubeletSwap(t, caDir, map[string]string{"ca.crt": string(newCA.CertPEM)})
 	waitFor(t, time.Minute, func() bool { return switches() >= 2 }, func() string { return "the new CA alone was not taken:\n" + p.out.String() })
 	wait()
 

@@ -77,7 +77,7 @@ func startArchiver(t testing.TB, pg *testservers.Postgres, st store.Store, serve
 	}
 	m := metrics.New()
 	cfg := Config{Conn: conn, Slot: "arch_" + strings.ReplaceAll(server, "-", "_"), SpoolDir: filepath.Join(t.TempDir(), "spool"),
-		Upload:          UploaderConfig{Store: st, Layout: lay, Codec: codec, MaxParallel: 4, MaxBackoff: time.Second},
+		Upload:          UploaderConfig{Target: Target{Store: st, Layout: lay, Codec: codec}, MaxParallel: 4, MaxBackoff: time.Second},
 		PartialInterval: 0, StatusInterval: 200 * time.Millisecond, PollInterval: 500 * time.Millisecond,
 		MemoryBudget: 8 * pg.SegSize, Metrics: m, Log: testLog(t)}
 	if mod != nil {

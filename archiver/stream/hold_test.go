@@ -81,7 +81,7 @@ func TestAbandonFreesQueuedAndInFlight(t *testing.T) {
 	codec, _ := compress.Lookup("")
 	bufs := newBuffers(mib, m.BufferBytes) // room for one segment: the one abandoned below
 	// One worker: the first file is in flight (failing, retried), the others wait in the queue.
-	u := NewUploader(ctx, UploaderConfig{Store: st, Layout: lay, Codec: codec, MaxParallel: 1, MaxBackoff: 20 * time.Millisecond,
+	u := NewUploader(ctx, UploaderConfig{Target: Target{Store: st, Layout: lay, Codec: codec}, MaxParallel: 1, MaxBackoff: 20 * time.Millisecond,
 		Metrics: m, Log: logr.Discard()}, sp, bufs, results)
 	mem := bufs.get(mib, time.Second)
 	u.SubmitMemory(seg(4), mem, "")

@@ -3,69 +3,26 @@
 package stream
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/testservers"
 )
 
-// kubeletSwap writes files into dir as the kubelet updates a Secret or ConfigMap volume: a new
-// timestamped directory, a ..data symlink renamed over the old one, and top-level links through ..data.
-// A reader never sees half an update; a file left out of files disappears.
-func kubeletSwap(t *testing.T, dir string, files map[string]string) {
+// caPEM is a CA certificate in PEM: what the endpoint CA file should hold (the store here is plain HTTP,
+// so any CA will do).
+func caPEM(t *testing.T) string {
 	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := os.MkdirTemp(dir, "..ts")
+	ca, err := certs.NewCA("test CA", time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n, v := range files {
-		if err := os.WriteFile(filepath.Join(ts, n), []byte(v), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Lstat(filepath.Join(dir, n)); err != nil {
-			if err := os.Symlink(filepath.Join("..data", n), filepath.Join(dir, n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tmp := filepath.Join(dir, "..data_tmp")
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Base(ts), tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func selfSignedPEM(t *testing.T) string {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true,
-		BasicConstraintsValid: true, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(ca.CertPEM)
 }
 
 // probe answers the status and body of one of the archiver's endpoints, or 0 while nothing listens.
@@ -105,38 +62,38 @@ func TestBinaryStaysUpUntilFixed(t *testing.T) {
 		{
 			name: "missing-credentials",
 			env: func(dir string) []string {
-				kubeletSwap(t, filepath.Join(dir, "credentials"), map[string]string{"AWS_ACCESS_KEY_ID": m.AccessKey + "\n"})
+				testservers.KubeletSwap(t, filepath.Join(dir, "credentials"), map[string]string{"AWS_ACCESS_KEY_ID": m.AccessKey + "\n"})
 				return []string{"WAL_ARCHIVER_CREDENTIALS_DIR=" + filepath.Join(dir, "credentials"), "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}
 			},
 			reason: "credentials",
 			want:   "credentials: no AWS_SECRET_ACCESS_KEY in ",
 			fix: func(t *testing.T, dir string, _ *testservers.Postgres) {
-				kubeletSwap(t, filepath.Join(dir, "credentials"), map[string]string{"AWS_ACCESS_KEY_ID": m.AccessKey + "\n",
+				testservers.KubeletSwap(t, filepath.Join(dir, "credentials"), map[string]string{"AWS_ACCESS_KEY_ID": m.AccessKey + "\n",
 					"AWS_SECRET_ACCESS_KEY": m.SecretKey + "\r\n"})
 			},
 		},
 		{
 			name: "ca-not-pem",
 			env: func(dir string) []string {
-				kubeletSwap(t, filepath.Join(dir, "ca"), map[string]string{"ca.crt": "this is not a certificate"})
+				testservers.KubeletSwap(t, filepath.Join(dir, "ca"), map[string]string{"ca.crt": "this is not a certificate"})
 				return []string{"WAL_ARCHIVER_ENDPOINT_CA_FILE=" + filepath.Join(dir, "ca", "ca.crt")}
 			},
 			reason: "ca",
 			want:   "no PEM certificate",
 			fix: func(t *testing.T, dir string, _ *testservers.Postgres) {
-				kubeletSwap(t, filepath.Join(dir, "ca"), map[string]string{"ca.crt": selfSignedPEM(t)})
+				testservers.KubeletSwap(t, filepath.Join(dir, "ca"), map[string]string{"ca.crt": caPEM(t)})
 			},
 		},
 		{
 			name: "unreachable-store",
 			env: func(dir string) []string {
-				kubeletSwap(t, filepath.Join(dir, "settings"), map[string]string{"settings.json": `{"WAL_ARCHIVER_ENDPOINT_URL":"` + unreachable + `"}`})
+				testservers.KubeletSwap(t, filepath.Join(dir, "settings"), map[string]string{"settings.json": `{"WAL_ARCHIVER_ENDPOINT_URL":"` + unreachable + `"}`})
 				return []string{"WAL_ARCHIVER_SETTINGS_FILE=" + filepath.Join(dir, "settings", "settings.json")}
 			},
 			reason: "store",
 			want:   "store: ",
 			fix: func(t *testing.T, dir string, _ *testservers.Postgres) {
-				kubeletSwap(t, filepath.Join(dir, "settings"), map[string]string{"settings.json": `{"WAL_ARCHIVER_ENDPOINT_URL":"` + m.URL + `"}`})
+				testservers.KubeletSwap(t, filepath.Join(dir, "settings"), map[string]string{"settings.json": `{"WAL_ARCHIVER_ENDPOINT_URL":"` + m.URL + `"}`})
 			},
 		},
 		{

@@ -54,7 +54,7 @@ func TestBinaryFollowsKeyRotationUnderPgbench(t *testing.T) {
 	pg.Run(t, "pgbench", "-i", "-q", "-s", "5", "postgres")
 	dir := t.TempDir()
 	creds := filepath.Join(dir, "credentials")
-	kubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": oldKey, "AWS_SECRET_ACCESS_KEY": oldSecret + "\n"})
+	testservers.KubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": oldKey, "AWS_SECRET_ACCESS_KEY": oldSecret + "\n"})
 	p := launch(t, m, "rotation", filepath.Join(dir, "spool"),
 		[]string{"--conninfo", pg.ConnString(), "--settings-poll-interval", "200ms", "--compression", "lz4"},
 		"WAL_ARCHIVER_PARTIAL_INTERVAL=2s", "WAL_ARCHIVER_CREDENTIALS_DIR="+creds, "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=")
@@ -68,7 +68,7 @@ func TestBinaryFollowsKeyRotationUnderPgbench(t *testing.T) {
 	wait := pgbench(t, pg, 30*time.Second, 4)
 	time.Sleep(10 * time.Second)
 	minioUser(t, adm, newKey, newSecret)
-	kubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": newKey, "AWS_SECRET_ACCESS_KEY": newSecret + "\n"})
+	testservers.KubeletSwap(t, creds, map[string]string{"AWS_ACCESS_KEY_ID": newKey, "AWS_SECRET_ACCESS_KEY": newSecret + "\n"})
 	waitFor(t, time.Minute, func() bool { return strings.Contains(p.out.String(), "uploads switch at the next attempt") },
 		func() string { return "the archiver never noticed the swapped credentials:\n" + p.out.String() })
 	time.Sleep(3 * time.Second)

@@ -26,7 +26,7 @@ func TestBinarySwitchesDestinationAtASegmentBoundary(t *testing.T) {
 	pg.Run(t, "pgbench", "-i", "-q", "-s", "5", "postgres")
 	dir := t.TempDir()
 	settings := filepath.Join(dir, "settings")
-	kubeletSwap(t, settings, map[string]string{"settings.json": `{"WAL_ARCHIVER_DESTINATION_PATH":"s3://` + bucket + `/prefix","WAL_ARCHIVER_COMPRESSION":""}`})
+	testservers.KubeletSwap(t, settings, map[string]string{"settings.json": `{"WAL_ARCHIVER_DESTINATION_PATH":"s3://` + bucket + `/prefix","WAL_ARCHIVER_COMPRESSION":""}`})
 	p := launch(t, m, "switch", filepath.Join(dir, "spool"),
 		[]string{"--conninfo", pg.ConnString(), "--settings-poll-interval", "200ms"},
 		"WAL_ARCHIVER_SETTINGS_FILE="+filepath.Join(settings, "settings.json"), "WAL_ARCHIVER_COMPRESSION=gzip")
@@ -37,7 +37,7 @@ func TestBinarySwitchesDestinationAtASegmentBoundary(t *testing.T) {
 
 	wait := pgbench(t, pg, 15*time.Second, 4)
 	time.Sleep(5 * time.Second)
-	kubeletSwap(t, settings, map[string]string{"settings.json": `{"WAL_ARCHIVER_DESTINATION_PATH":"s3://` + bucket + `/other","WAL_ARCHIVER_COMPRESSION":"lz4"}`})
+	testservers.KubeletSwap(t, settings, map[string]string{"settings.json": `{"WAL_ARCHIVER_DESTINATION_PATH":"s3://` + bucket + `/other","WAL_ARCHIVER_COMPRESSION":"lz4"}`})
 	waitFor(t, time.Minute, func() bool { return strings.Contains(p.out.String(), "uploads switch at the next attempt") },
 		func() string { return "the archiver never switched:\n" + p.out.String() })
 	wait()

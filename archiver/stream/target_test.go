@@ -50,7 +50,7 @@ func TestSetTargetBetweenUploads(t *testing.T) {
 	oldStore, newStore := memstore.New(), memstore.New()
 	entered, gate := make(chan string, 8), make(chan struct{})
 	oldStore.SetFault(gated(entered, gate))
-	u := NewUploader(ctx, UploaderConfig{Store: oldStore, Layout: oldLay, Codec: none, MaxParallel: 1, MaxBackoff: 20 * time.Millisecond,
+	u := NewUploader(ctx, UploaderConfig{Target: Target{Store: oldStore, Layout: oldLay, Codec: none}, MaxParallel: 1, MaxBackoff: 20 * time.Millisecond,
 		Metrics: m, Log: logr.Discard()}, sp, newBuffers(mib, m.BufferBytes), results)
 	u.Submit(seg(1))
 	select {

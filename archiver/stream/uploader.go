@@ -40,11 +40,8 @@ type Target struct {
 
 // UploaderConfig says where and how spooled files go.
 type UploaderConfig struct {
-	Store       store.Store
-	Layout      layout.Layout
-	Codec       compress.Codec
-	Tags        map[string]string
-	HistoryTags map[string]string
+	// Target is where uploads go first; SetTarget replaces it.
+	Target
 	// MaxParallel is the number of uploads in flight; memory does not depend on the backlog.
 	MaxParallel int
 	Metrics     *metrics.Metrics
@@ -98,7 +95,8 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 	}
 	u := &Uploader{cfg: cfg, spool: spool, bufs: bufs, known: map[string]bool{}, partials: map[string]*Target{},
 		sums: map[string]string{}, mem: map[string][]byte{}, abandoned: map[string]bool{}, results: results}
-	u.target.Store(&Target{Store: cfg.Store, Layout: cfg.Layout, Codec: cfg.Codec, Tags: cfg.Tags, HistoryTags: cfg.HistoryTags})
+	first := cfg.Target
+	u.target.Store(&first)
 	u.cond = sync.NewCond(&u.mu)
 	go func() {
 		<-ctx.Done()

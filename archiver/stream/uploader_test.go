@@ -32,6 +32,7 @@ type upHarness struct {
 	bufs    *buffers
 	u       *Uploader
 	results chan Result
+	cancel  context.CancelFunc
 	lay     layout.Layout
 	codec   compress.Codec
 }
@@ -48,14 +49,14 @@ func newUpHarness(t *testing.T, st *memstore.Store, codecName string, tune func(
 	}
 	lay, _ := layout.New("pfx", "srv")
 	m := metrics.New()
-	cfg := UploaderConfig{Store: st, Layout: lay, Codec: codec, MaxParallel: 2, MaxBackoff: 5 * time.Millisecond,
-		Tags: map[string]string{"kind": "wal"}, HistoryTags: map[string]string{"kind": "history"}, Metrics: m, Log: logr.Discard()}
+	cfg := UploaderConfig{MaxParallel: 2, MaxBackoff: 5 * time.Millisecond, Metrics: m, Log: logr.Discard()}
+	cfg.Target = Target{Store: st, Layout: lay, Codec: codec, Tags: map[string]string{"kind": "wal"}, HistoryTags: map[string]string{"kind": "history"}}
 	if tune != nil {
 		tune(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	h := &upHarness{t: t, st: st, spool: sp, bufs: newBuffers(4*mib, m.BufferBytes), results: make(chan Result, 16), lay: lay, codec: codec}
+	h := &upHarness{t: t, st: st, spool: sp, bufs: newBuffers(4*mib, m.BufferBytes), results: make(chan Result, 16), cancel: cancel, lay: lay, codec: codec}
 	h.u = NewUploader(ctx, cfg, sp, h.bufs, h.results)
 	return h
 }
@@ -261,25 +262,16 @@ func TestUploaderRetriesUntilStored(t *testing.T) {
 func TestUploaderStopsRetryingWhenCancelled(t *testing.T) {
 	st := memstore.New()
 	st.SetFault(memstore.Down(errors.New("connection refused")))
-	sp, _ := OpenSpool(filepath.Join(t.TempDir(), "spool"))
-	codec, _ := compress.Lookup("")
-	lay, _ := layout.New("pfx", "srv")
-	m := metrics.New()
-	ctx, cancel := context.WithCancel(context.Background())
-	results := make(chan Result, 1)
-	u := NewUploader(ctx, UploaderConfig{Store: st, Layout: lay, Codec: codec, MaxBackoff: 5 * time.Millisecond, Metrics: m, Log: logr.Discard()},
-		sp, newBuffers(mib, m.BufferBytes), results)
-	if err := sp.WriteFile(seg(8), walBytes(8)); err != nil {
-		t.Fatal(err)
-	}
-	u.Submit(seg(8))
+	h := newUpHarness(t, st, "", func(c *UploaderConfig) { c.MaxParallel = 1 })
+	u := h.u
+	h.spooled(seg(8), walBytes(8))
 	for st.Calls(memstore.OpCreate) < 3 {
 		time.Sleep(time.Millisecond)
 	}
 	if !u.Failing() {
 		t.Error("Failing() false while every attempt fails")
 	}
-	cancel()
+	h.cancel()
 	deadline := time.Now().Add(30 * time.Second)
 	for !u.Idle() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
@@ -289,14 +281,14 @@ func TestUploaderStopsRetryingWhenCancelled(t *testing.T) {
 	}
 	// A worker that stops may or may not get to report; a report it makes names the context's error.
 	select {
-	case r := <-results:
+	case r := <-h.results:
 		if !errors.Is(r.Err, context.Canceled) {
 			t.Errorf("result %v, want the context's error", r.Err)
 		}
 	default:
 	}
-	if _, err := os.Stat(filepath.Join(sp.Dir, seg(8))); err != nil {
-		t.Errorf("a segment that was never stored left the spool: %v", err)
+	if !h.inSpool(seg(8)) {
+		t.Error("a segment that was never stored left the spool")
 	}
 }
 

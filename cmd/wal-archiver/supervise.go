@@ -149,7 +149,6 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 	if p != nil {
 		return nil, p
 	}
-	st, lay, codec := tg.Store, tg.Layout, tg.Codec
 	partial, err := time.ParseDuration(s.get(contract.PartialInterval, contract.DefaultPartialInterval))
 	if err != nil || partial < 0 {
 		return nil, problemf(metrics.ProblemConfig, "--%s (%s): %q is not a duration such as 60s", contract.PartialInterval.Flag,
@@ -161,11 +160,10 @@ func prepare(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metric
 			return nil, problemf(metrics.ProblemConfig, "--%s (%s): %v", contract.MaxWALHold.Flag, contract.MaxWALHold.Env, err)
 		}
 	}
-	r := &streamRun{layout: lay, codec: codec, conn: conn, restartKey: restartKey(s, f)}
+	r := &streamRun{layout: tg.Layout, codec: tg.Codec, conn: conn, restartKey: restartKey(s, f)}
 	r.archiver, err = stream.New(stream.Config{
 		Conn: conn, Slot: s.get(contract.SlotName, contract.DefaultSlotName), SpoolDir: s.get(contract.SpoolDir, contract.DefaultSpoolDir),
-		Upload: stream.UploaderConfig{Store: st, Layout: lay, Codec: codec, Tags: tg.Tags, HistoryTags: tg.HistoryTags,
-			MaxParallel: f.maxParallel},
+		Upload:          stream.UploaderConfig{Target: tg, MaxParallel: f.maxParallel},
 		PartialInterval: partial, StatusInterval: f.statusInterval, PollInterval: f.pollInterval,
 		ShutdownTimeout: f.shutdownTimeout, MemoryBudget: uint64(f.memoryBudget), MaxWALHold: uint64(maxHold), Metrics: m, Log: log,
 	})
@@ -294,9 +292,8 @@ func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metr
 				}
 				log.Error(p.err, msg, "reason", p.reason)
 			}
-			wait := min(time.Second<<min(attempt, 5), 30*time.Second)
+			waitOrChange(ctx, s, f.settingsPoll, retryDelay(attempt))
 			attempt++
-			waitOrChange(ctx, s, f.settingsPoll, wait)
 			continue
 		}
 		attempt = 0
@@ -313,7 +310,7 @@ func supervise(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metr
 			if m.SetProblem(metrics.ProblemSpool, "spool: "+err.Error()) {
 				log.Error(err, "archiving stopped; retrying")
 			}
-			waitOrChange(ctx, s, f.settingsPoll, min(time.Second<<min(attempt, 5), 30*time.Second))
+			waitOrChange(ctx, s, f.settingsPoll, retryDelay(attempt))
 			attempt++
 		}
 	}
@@ -388,28 +385,19 @@ func follow(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metrics
 		if m.SetProblem(p.reason, p.Error()) {
 			log.Error(p.err, "the new store settings do not work; uploads retry with the previous ones until they are fixed", "reason", p.reason)
 		}
-		retry = time.After(min(time.Second<<min(attempt, 5), 30*time.Second))
+		retry = time.After(retryDelay(attempt))
 		attempt++
 	}
 }
 
+// retryDelay is the wait before retry number attempt (from 0) of a problem: 1 s doubling to 30 s.
+func retryDelay(attempt int) time.Duration {
+	return min(time.Second<<min(attempt, 5), 30*time.Second)
+}
+
 // waitOrChange waits d, or less when the files behind the settings change in the meantime.
 func waitOrChange(ctx context.Context, s *settings, poll, d time.Duration) {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	last := s.snap.Fingerprint()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-t.C:
-			if s.source.Load().Fingerprint() != last {
-				return
-			}
-		}
-	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	s.source.Watch(ctx, poll, s.snap, func(*livesettings.Snapshot) { cancel() })
 }

@@ -367,8 +367,9 @@ func (s *Store) CreateParallel(ctx context.Context, key string, body io.Reader, 
 	}
 	s.mu.Lock()
 	_, exists := s.objs[key]
+	refuse := exists && !s.overwrite
 	s.mu.Unlock()
-	if exists && !s.overwrite {
+	if refuse {
 		return 0, fmt.Errorf("memstore: %s: %w", key, store.ErrExists)
 	}
 	var (
