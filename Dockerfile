@@ -22,7 +22,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
     go build -trimpath \
-      -ldflags "-s -w -X github.com/objectstore-webhook/objectstore-webhook/version.Version=${VERSION} -X github.com/objectstore-webhook/objectstore-webhook/version.Commit=${COMMIT}" \
+      -ldflags "-s -w -X github.com/objectstore-webhook/objectstore-webhook/internal/version.Version=${VERSION} -X github.com/objectstore-webhook/objectstore-webhook/internal/version.Commit=${COMMIT}" \
       -o /out/ ./cmd/objectstore-webhook ./cmd/wal-archiver
 
 # Static binaries need no libc; the nonroot variant has the 65532 user the manifests run as, CA roots for

@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/localcluster"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden from what kubectl prints")

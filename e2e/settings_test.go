@@ -17,7 +17,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/livesettings"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/catalog"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBarmanRestoresOurBackup: a backup taken under pgbench load, in each codec barman-cloud 3.4 reads,

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // BenchmarkBaseBackup backs up one database of at least 2 GB (pgbench scale BENCH_SCALE, default 150)

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/catalog"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // binDir holds the wal-archiver binary built for these tests.

@@ -14,9 +14,9 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/archivertest"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/archivertest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // target is one store as both we and barman reach it (the shared harness's).

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestScheduleRunsOnThePrimaryOnly: `wal-archiver stream --backup-schedule` on a primary and on its

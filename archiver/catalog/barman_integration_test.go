@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // barmanPython is the interpreter barman-cloud's tools run with (their #! line), which can import barman.

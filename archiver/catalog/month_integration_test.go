@@ -18,7 +18,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 const monthBucket = "backups"

@@ -12,7 +12,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/check"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // runCheck opens the store as wal-archiver does (destination path + settings + environment) and checks it.

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // CredentialNames are the standard variables a credentials directory may hold, one file each (the pod

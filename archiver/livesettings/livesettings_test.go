@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {

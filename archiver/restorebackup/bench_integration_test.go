@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // BenchmarkRestoreBackup restores the same barman-cloud-backup backup of a pgbench database (scale

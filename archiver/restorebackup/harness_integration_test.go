@@ -14,9 +14,9 @@ import (
 
 	"github.com/go-logr/logr"
 
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/archivertest"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/archivertest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // archiverBin is the wal-archiver built for these tests.

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/basebackup"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestRestoresBarmanBackups: backups taken by Debian's barman-cloud-backup 3.4 under pgbench load (upstream's

@@ -1,6 +1,6 @@
 package storeconfig
 
-import "github.com/objectstore-webhook/objectstore-webhook/location"
+import "github.com/objectstore-webhook/objectstore-webhook/internal/location"
 
 // The destinationPath grammar is package location's, shared with the ObjectStore rules so that what the
 // webhook admits is what wal-archiver opens.

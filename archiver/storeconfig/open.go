@@ -13,7 +13,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/gcsstore"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // Azure credential modes, as barman's --credential names them.

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // binDir holds the wal-archiver binary built for these tests, in a directory the postgres OS user can

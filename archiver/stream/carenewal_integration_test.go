@@ -13,7 +13,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBinaryFollowsARenewedStoreCA renews the CA of a TLS MinIO under pgbench the way a rotation

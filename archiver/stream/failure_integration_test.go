@@ -19,7 +19,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // archiveView reads server's archive (zstd) without an archiver of its own.

@@ -23,7 +23,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 const bucket = "wal"

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBoundedHoldUnderOutage stops MinIO under pgbench with --max-wal-hold set: the slot, and so

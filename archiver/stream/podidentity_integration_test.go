@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // podIdentityAgent plays the EKS Pod Identity agent on 127.0.0.1: it hands out credentials in the

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // caPEM is a CA certificate in PEM: what the endpoint CA file should hold (the store here is plain HTTP,

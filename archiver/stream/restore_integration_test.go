@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestRestoreFromArchive recovers fresh servers from a base backup taken without WAL plus the archive,

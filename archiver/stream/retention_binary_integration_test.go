@@ -14,7 +14,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/catalog"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBinaryRetentionOnThePrimaryOnly runs `wal-archiver stream --retention-policy 7d` beside a standby

@@ -11,7 +11,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/compress"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBinarySwitchesDestinationAtASegmentBoundary changes the settings file of a running archiver from

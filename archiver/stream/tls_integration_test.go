@@ -26,8 +26,8 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // TestBinaryAuthenticatesWithClientCertificate runs `wal-archiver stream` with exactly the connection

@@ -18,7 +18,7 @@ import (
 	"github.com/go-logr/logr/funcr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/localcluster"
 )
 
 // brokenExample is the store a newcomer applies first: the CRD schema accepts it, the webhook refuses it.

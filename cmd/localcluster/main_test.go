@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/localcluster"
 )
 
 // TestRunAndInterrupt is `make run` as a newcomer meets it: the program prints the two lines to paste, the

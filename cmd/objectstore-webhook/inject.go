@@ -11,7 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/objectstore-webhook/objectstore-webhook/manifest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/docreader"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
@@ -70,7 +70,7 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *namespace == "":
 		return usageError("--namespace must not be empty")
 	}
-	docs, err := manifest.Read(paths, stdin)
+	docs, err := docreader.Read(paths, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "inject: "+err.Error())
 		return 2

@@ -8,7 +8,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 func TestInjectCommand(t *testing.T) {

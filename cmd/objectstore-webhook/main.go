@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/objectstore-webhook/objectstore-webhook/version"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/version"
 )
 
 const usage = `objectstore-webhook: admission webhook for CloudNativePG backups to object storage

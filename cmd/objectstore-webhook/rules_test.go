@@ -4,8 +4,8 @@ import (
 	"crypto/tls"
 	"testing"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/settingsctl"
 	"github.com/objectstore-webhook/objectstore-webhook/manifests/monitoring"
-	"github.com/objectstore-webhook/objectstore-webhook/settingsctl"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/crdcheck"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"

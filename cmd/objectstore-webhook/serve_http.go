@@ -21,7 +21,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/crdcheck"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 

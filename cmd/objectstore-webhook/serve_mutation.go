@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/settingsctl"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/settingsctl"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"

@@ -22,14 +22,14 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/crdcheck"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/crdcheck"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/secrets"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/version"
 	"github.com/objectstore-webhook/objectstore-webhook/manifests/crd"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/version"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/secrets"
 )
 
 // webhookSet is which of the webhooks a server answers; the webhook configurations in manifests/ call all

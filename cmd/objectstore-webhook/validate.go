@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	sigsjson "sigs.k8s.io/json"
 
-	"github.com/objectstore-webhook/objectstore-webhook/manifest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/docreader"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
 )
@@ -86,7 +86,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *namespace == "":
 		return usageError("--namespace must not be empty")
 	}
-	docs, err := manifest.Read(paths, stdin)
+	docs, err := docreader.Read(paths, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "validate: "+err.Error())
 		return 2
@@ -112,17 +112,17 @@ func count(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-func isSecret(d manifest.Document) bool { return d.APIVersion == "v1" && d.Kind == "Secret" }
+func isSecret(d docreader.Document) bool { return d.APIVersion == "v1" && d.Kind == "Secret" }
 
-func isObjectStore(d manifest.Document) bool {
+func isObjectStore(d docreader.Document) bool {
 	return d.APIVersion == v1.GroupVersion.String() && d.Kind == v1.Kind.Kind
 }
 
 // validateDocuments runs the rules over every ObjectStore of docs, with the Secrets of docs as the view of
 // Secrets (objectstore.SecretSet says which namespaces count as visible).
-func validateDocuments(docs []manifest.Document, defaultNamespace string, opts objectstore.Options) report {
+func validateDocuments(docs []docreader.Document, defaultNamespace string, opts objectstore.Options) report {
 	var rep report
-	add := func(d manifest.Document, ns, level, fieldPath, msg string) {
+	add := func(d docreader.Document, ns, level, fieldPath, msg string) {
 		f := finding{File: d.File, Document: strings.TrimPrefix(d.Position(), d.File+":"), Kind: d.Kind,
 			Namespace: ns, Name: d.Name, Level: level, Field: fieldPath, Message: msg}
 		rep.Findings = append(rep.Findings, f)
@@ -132,7 +132,7 @@ func validateDocuments(docs []manifest.Document, defaultNamespace string, opts o
 			rep.Warnings++
 		}
 	}
-	nsOf := func(d manifest.Document) string {
+	nsOf := func(d docreader.Document) string {
 		if d.Namespace != "" {
 			return d.Namespace
 		}

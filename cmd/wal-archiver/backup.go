@@ -19,8 +19,8 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/schedule"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/schedule"
 )
 
 // runBackup takes one base backup and prints its ID. Exit codes: 0 stored, 1 failed (nothing visible

@@ -8,7 +8,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/check"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // runCheck proves the store is usable with the settings the sidecar would run with: it reaches the store,

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/objectstore-webhook/objectstore-webhook/version"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/version"
 )
 
 const usage = `wal-archiver: stream PostgreSQL WAL to S3, Azure Blob Storage or Google Cloud Storage

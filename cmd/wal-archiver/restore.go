@@ -11,7 +11,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/restore"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // Exit codes of restore. PostgreSQL reads any status from 1 to 125 as "not in the archive" and ends

@@ -12,7 +12,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/catalog"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/layout"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // runRetention applies the retention policy once and prints the plan, one line per decision: every

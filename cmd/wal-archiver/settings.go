@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/livesettings"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // settings are the contract's settings registered on a flag set, looked up through livesettings: the flag

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // Every subcommand reads its settings through newSettings: the settings file and the credentials

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/version"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/version"
 )
 
 func runStream(args []string, stderr io.Writer) int {

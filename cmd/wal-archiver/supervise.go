@@ -20,7 +20,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // problem is why archiving cannot start: a reason of the fixed set metrics.ProblemReasons, and a message

@@ -11,7 +11,7 @@ import (
 	"github.com/go-logr/logr"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/metrics"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // prepare names what stops archiving before any request is made: each case would otherwise reach the

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/localcluster"
 )
 
 func kubectl(t *testing.T, stdin []byte, args ...string) localcluster.Result {

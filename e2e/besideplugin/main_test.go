@@ -14,7 +14,7 @@ import (
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/yaml"
 
-	"github.com/objectstore-webhook/objectstore-webhook/localcluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/localcluster"
 	"github.com/objectstore-webhook/objectstore-webhook/manifests/crd"
 )
 

@@ -1,6 +1,6 @@
 package admission
 
-import "github.com/objectstore-webhook/objectstore-webhook/webhooks/admission/jsonscan"
+import "github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 
 // The scanner lives in package jsonscan, shared with webhooks/pod; these names keep the decoders here short.
 // FuzzValid there and FuzzDecodeReview here check that it accepts exactly what json.Valid accepts.

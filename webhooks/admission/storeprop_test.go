@@ -9,9 +9,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/randfill"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/codectest"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/codectest"
 )
 
 // storeFiller makes ObjectStores as the API server writes them: the fast path declines, by design, keys

@@ -9,7 +9,7 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	k8sjson "sigs.k8s.io/json"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 )

@@ -3,8 +3,8 @@ package cluster
 import (
 	"strings"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/schedule"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/schedule"
 )
 
 // ScheduleOf returns the Cluster's backup schedule annotation, trimmed, or "" when there is none.

@@ -5,7 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/objectstore-webhook/objectstore-webhook/location"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 

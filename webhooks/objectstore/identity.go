@@ -3,7 +3,7 @@ package objectstore
 import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 

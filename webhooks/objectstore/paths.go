@@ -3,7 +3,7 @@ package objectstore
 import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // Field paths are built once: the rules run on every admission review and must not allocate when the

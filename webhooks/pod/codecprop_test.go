@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/randfill"
 
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/codectest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/codectest"
 )
 
 // podFiller fills containers and volumes with values json.Marshal can write: strings mix what JSON escapes

@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/version"
 
-	buildversion "github.com/objectstore-webhook/objectstore-webhook/version"
+	buildversion "github.com/objectstore-webhook/objectstore-webhook/internal/version"
 )
 
 // ImageRepository is where the project's one image lives: it holds both the webhook and wal-archiver, so

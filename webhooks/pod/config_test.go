@@ -3,7 +3,7 @@ package pod
 import (
 	"testing"
 
-	buildversion "github.com/objectstore-webhook/objectstore-webhook/version"
+	buildversion "github.com/objectstore-webhook/objectstore-webhook/internal/version"
 )
 
 func TestDefaultImageFollowsReleases(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission/jsonscan"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 )
 
 // decodeFast is Decode in one validating pass that skips, without decoding, everything injection does

@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/objectstore-webhook/objectstore-webhook/manifest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/docreader"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
@@ -19,7 +19,7 @@ import (
 // Note is something `inject` tells about one input document: a warning, or why its pod was not
 // injected (Failure set).
 type Note struct {
-	Document manifest.Document
+	Document docreader.Document
 	Message  string
 	Failure  *Failure
 }
@@ -30,11 +30,11 @@ type Note struct {
 // It returns every document's JSON, in input order, mutated or not. A Cluster without serviceAccountName
 // whose ServiceAccount is not in the set is given the one CloudNativePG would create from its (mutated)
 // template, so a Cluster and its pod can be injected together.
-func InjectDocuments(ctx context.Context, docs []manifest.Document, defaultNamespace string, opts Options) ([][]byte, []Note, error) {
+func InjectDocuments(ctx context.Context, docs []docreader.Document, defaultNamespace string, opts Options) ([][]byte, []Note, error) {
 	set := cluster.NewSet()
 	out := make([][]byte, len(docs))
 	var notes []Note
-	nsOf := func(d manifest.Document) string {
+	nsOf := func(d docreader.Document) string {
 		if d.Namespace != "" {
 			return d.Namespace
 		}
@@ -118,7 +118,7 @@ func InjectDocuments(ctx context.Context, docs []manifest.Document, defaultNames
 	return out, notes, nil
 }
 
-func is(d manifest.Document, apiVersion, kind string) bool {
+func is(d docreader.Document, apiVersion, kind string) bool {
 	return d.APIVersion == apiVersion && d.Kind == kind
 }
 

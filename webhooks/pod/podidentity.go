@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	k8sjson "sigs.k8s.io/json"
 
-	"github.com/objectstore-webhook/objectstore-webhook/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 )
 
 // EKS Pod Identity. The EKS pod-identity webhook gives every container of a pod whose ServiceAccount has

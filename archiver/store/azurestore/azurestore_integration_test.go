@@ -12,9 +12,9 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 func open(t *testing.T, cfg azurestore.Config) *azurestore.Store {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/gcsstore"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 func open(t *testing.T, cfg gcsstore.Config) *gcsstore.Store {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/memstore"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
 )
 
 // TestConformance holds the fake to the drivers' suite, so a unit test that passes against it would

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // BenchmarkPutSegment measures raw PUT throughput of 16 MiB segments to MinIO on loopback through the

@@ -17,9 +17,9 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
-	"github.com/objectstore-webhook/objectstore-webhook/testservers"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 func open(t testing.TB, m *testservers.MinIO, mutate func(*s3store.Config)) *s3store.Store {

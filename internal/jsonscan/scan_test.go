@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission/jsonscan"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 )
 
 // FuzzValid: the scanner takes exactly what encoding/json.Valid takes, so that the decoders built on it

@@ -15,8 +15,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
 )
 
 // webhookReadyTimeout bounds the wait for /readyz; the webhook loads certificates and syncs informers first.

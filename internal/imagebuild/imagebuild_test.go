@@ -33,7 +33,7 @@ func goEnv(t *testing.T) []string {
 // binaries from it. A package excluded from the context fails here with Go's "no required module
 // provides package".
 func TestDockerfileBuildsFromItsContext(t *testing.T) {
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}

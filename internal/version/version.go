@@ -1,6 +1,6 @@
 package version
 
-// Set with -ldflags "-X github.com/objectstore-webhook/objectstore-webhook/version.Version=…".
+// Set with -ldflags "-X github.com/objectstore-webhook/objectstore-webhook/internal/version.Version=…".
 var (
 	Version = "dev"
 	Commit  = "unknown"
