@@ -71,7 +71,7 @@ func webhookRoutes(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg
 	}
 	var routes []admission.Route
 	if cfg.webhooks.objectstores {
-		routes = append(routes, admission.Route{Path: "/validate/objectstores", Type: admission.Validating, Resource: barmanv1.Resource, Handler: admission.ValidateFunc(barmanv1.Kind, validateStore)})
+		routes = append(routes, admission.Route{Path: "/validate/objectstores", Type: admission.Validating, Resource: barmanv1.Resource, Handler: admission.ValidateFunc[barmanv1.ObjectStore](objectstore.Codec{}, validateStore)})
 	}
 	if !cfg.webhooks.clusters && !cfg.webhooks.pods {
 		return routes, nil

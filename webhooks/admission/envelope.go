@@ -1,11 +1,11 @@
 package admission
 
 import (
-	"unicode/utf8"
-
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 )
 
 // fastReview decodes a review in one validating pass over body, the embedded objects taken as sub-slices
@@ -14,13 +14,14 @@ import (
 // response) makes it give up with ok false, and the caller decodes body with the plain decoder, whose
 // result or error stands. FuzzDecodeReview holds the two to the same result.
 func fastReview(body []byte) (review *admissionv1.AdmissionReview, ok bool) {
-	d := envelope{b: body, ok: true}
+	d := envelope{Decoder: jsonscan.NewDecoder(body)}
+	d.Intern = intern
 	review = &admissionv1.AdmissionReview{}
-	i := skipSpace(body, 0)
+	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return nil, false
 	}
-	end := scanObject(body, i, 1, func(key []byte, start, depth int) int {
+	end := jsonscan.ScanObject(body, i, 1, func(key []byte, start, depth int) int {
 		switch string(key) {
 		case "apiVersion":
 			return d.str(1, start, &review.APIVersion)
@@ -28,18 +29,18 @@ func fastReview(body []byte) (review *admissionv1.AdmissionReview, ok bool) {
 			return d.str(2, start, &review.Kind)
 		case "request":
 			if !d.once(3) || body[start] != '{' {
-				return d.fail()
+				return d.Fail()
 			}
 			review.Request = &admissionv1.AdmissionRequest{}
-			return scanObject(body, start, depth+1, func(key []byte, start, depth int) int {
+			return jsonscan.ScanObject(body, start, depth+1, func(key []byte, start, depth int) int {
 				return d.request(review.Request, key, start, depth)
 			})
 		case "response":
-			return d.fail() // not in a request; the plain decoder keeps it, as the fuzz target checks
+			return d.Fail() // not in a request; the plain decoder keeps it, as the fuzz target checks
 		}
 		return d.unknown(key, start, depth)
 	})
-	if !d.ok || end < 0 || skipSpace(body, end) != len(body) {
+	if !d.OK || end < 0 || jsonscan.SkipSpace(body, end) != len(body) {
 		return nil, false
 	}
 	return review, true
@@ -48,14 +49,8 @@ func fastReview(body []byte) (review *admissionv1.AdmissionReview, ok bool) {
 // envelope is the state of one fastReview: the input, whether the fast path still holds, and which
 // fields were seen (a bit each), to give up on duplicates whose merging rules are the plain decoder's.
 type envelope struct {
-	b    []byte
-	ok   bool
+	jsonscan.Decoder
 	seen uint64
-}
-
-func (d *envelope) fail() int {
-	d.ok = false
-	return -1
 }
 
 func (d *envelope) once(bit uint) bool {
@@ -66,16 +61,9 @@ func (d *envelope) once(bit uint) bool {
 	return true
 }
 
-// unknown skips a member the review type does not have, as the plain decoder does, unless its key has
-// escapes: it might then spell a known key.
-func (d *envelope) unknown(key []byte, start, depth int) int {
-	for _, c := range key {
-		if c == '\\' {
-			return d.fail()
-		}
-	}
-	return skipValue(d.b, start, depth)
-}
+// unknown skips a member the review type does not have, as the plain decoder does, unless its key might
+// spell a known one.
+func (d *envelope) unknown(key []byte, start, depth int) int { return d.Skip(key, start, depth) }
 
 func (d *envelope) request(r *admissionv1.AdmissionRequest, key []byte, start, depth int) int {
 	switch string(key) {
@@ -111,19 +99,19 @@ func (d *envelope) request(r *admissionv1.AdmissionRequest, key []byte, start, d
 		return d.raw(17, start, depth, &r.Options.Raw)
 	case "dryRun":
 		if !d.once(18) {
-			return d.fail()
+			return d.Fail()
 		}
-		switch d.b[start] {
+		switch d.B[start] {
 		case 't':
 			v := true
 			r.DryRun = &v
-			return skipLiteral(d.b, start, "true")
+			return jsonscan.SkipLiteral(d.B, start, "true")
 		case 'f':
 			v := false
 			r.DryRun = &v
-			return skipLiteral(d.b, start, "false")
+			return jsonscan.SkipLiteral(d.B, start, "false")
 		}
-		return d.fail()
+		return d.Fail()
 	}
 	return d.unknown(key, start, depth)
 }
@@ -132,55 +120,37 @@ func (d *envelope) request(r *admissionv1.AdmissionRequest, key []byte, start, d
 // RawExtension.UnmarshalJSON does.
 func (d *envelope) raw(bit uint, start, depth int, into *[]byte) int {
 	if !d.once(bit) {
-		return d.fail()
+		return d.Fail()
 	}
-	end := skipValue(d.b, start, depth)
-	if end > 0 && string(d.b[start:end]) != "null" {
-		*into = d.b[start:end:end]
+	end := jsonscan.SkipValue(d.B, start, depth)
+	if end > 0 && string(d.B[start:end]) != "null" {
+		*into = d.B[start:end:end]
 	}
 	return end
 }
 
-// str decodes a JSON string without escapes and in valid UTF-8 directly; others, rare in a review, go
-// through the plain decoder, which knows the escapes and replaces invalid bytes as the full decode would.
+// str decodes a string, recording bit (unless 0) to give up on a duplicate.
 func (d *envelope) str(bit uint, start int, into *string) int {
-	if (bit != 0 && !d.once(bit)) || d.b[start] != '"' {
-		return d.fail()
+	if bit != 0 && !d.once(bit) {
+		return d.Fail()
 	}
-	end := skipString(d.b, start)
-	if end < 0 {
-		return -1
-	}
-	s := d.b[start+1 : end-1]
-	plain := utf8.Valid(s)
-	for _, c := range s {
-		if c == '\\' {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		*into = intern(s)
-	} else if err := unmarshal(d.b[start:end], into); err != nil {
-		return d.fail()
-	}
-	return end
+	return d.Str(start, into)
 }
 
 // fields decodes an object of three string members, which field maps to their place and number;
 // unknown members are skipped and duplicates give up.
 func (d *envelope) fields(start, depth int, field func(key []byte) (*string, int)) int {
-	if d.b[start] != '{' {
-		return d.fail()
+	if d.B[start] != '{' {
+		return d.Fail()
 	}
 	var seen [3]bool
-	return scanObject(d.b, start, depth+1, func(key []byte, start, depth int) int {
+	return jsonscan.ScanObject(d.B, start, depth+1, func(key []byte, start, depth int) int {
 		into, n := field(key)
 		if into == nil {
 			return d.unknown(key, start, depth)
 		}
 		if seen[n] {
-			return d.fail()
+			return d.Fail()
 		}
 		seen[n] = true
 		return d.str(0, start, into)
@@ -189,7 +159,7 @@ func (d *envelope) fields(start, depth int, field func(key []byte) (*string, int
 
 func (d *envelope) gvk(bit uint, start, depth int, into *metav1.GroupVersionKind) int {
 	if !d.once(bit) {
-		return d.fail()
+		return d.Fail()
 	}
 	return d.fields(start, depth, func(key []byte) (*string, int) {
 		switch string(key) {
@@ -206,7 +176,7 @@ func (d *envelope) gvk(bit uint, start, depth int, into *metav1.GroupVersionKind
 
 func (d *envelope) gvr(bit uint, start, depth int, into *metav1.GroupVersionResource) int {
 	if !d.once(bit) {
-		return d.fail()
+		return d.Fail()
 	}
 	return d.fields(start, depth, func(key []byte) (*string, int) {
 		switch string(key) {
@@ -222,11 +192,11 @@ func (d *envelope) gvr(bit uint, start, depth int, into *metav1.GroupVersionReso
 }
 
 func (d *envelope) userInfo(bit uint, start, depth int, into *authenticationv1.UserInfo) int {
-	if !d.once(bit) || d.b[start] != '{' {
-		return d.fail()
+	if !d.once(bit) || d.B[start] != '{' {
+		return d.Fail()
 	}
 	var seen uint8
-	return scanObject(d.b, start, depth+1, func(key []byte, start, depth int) int {
+	return jsonscan.ScanObject(d.B, start, depth+1, func(key []byte, start, depth int) int {
 		var n uint8
 		switch string(key) {
 		case "username":
@@ -241,7 +211,7 @@ func (d *envelope) userInfo(bit uint, start, depth int, into *authenticationv1.U
 			return d.unknown(key, start, depth)
 		}
 		if seen&n != 0 {
-			return d.fail()
+			return d.Fail()
 		}
 		seen |= n
 		switch n {
@@ -250,59 +220,20 @@ func (d *envelope) userInfo(bit uint, start, depth int, into *authenticationv1.U
 		case 2:
 			return d.str(0, start, &into.UID)
 		case 4:
-			return d.strings(start, depth, (*[]string)(&into.Groups))
+			return d.Strings(start, depth, (*[]string)(&into.Groups))
 		}
 		// extra is rare (it carries credential IDs and the like) and has merging rules of its own: the
 		// plain decoder does it.
-		end := skipValue(d.b, start, depth)
-		if end < 0 || unmarshal(d.b[start:end], &into.Extra) != nil {
-			return d.fail()
+		end := jsonscan.SkipValue(d.B, start, depth)
+		if end < 0 || jsonscan.Unmarshal(d.B[start:end], &into.Extra) != nil {
+			return d.Fail()
 		}
 		return end
 	})
 }
 
-func (d *envelope) strings(start, depth int, into *[]string) int {
-	if d.b[start] != '[' {
-		return d.fail()
-	}
-	if depth+1 > maxDepth {
-		return d.fail()
-	}
-	out := []string{}
-	i := skipSpace(d.b, start+1)
-	if i < len(d.b) && d.b[i] == ']' {
-		*into = out
-		return i + 1
-	}
-	for {
-		i = skipSpace(d.b, i)
-		if i >= len(d.b) {
-			return d.fail()
-		}
-		var s string
-		if i = d.str(0, i, &s); i < 0 {
-			return d.fail()
-		}
-		out = append(out, s)
-		i = skipSpace(d.b, i)
-		if i >= len(d.b) {
-			return d.fail()
-		}
-		switch d.b[i] {
-		case ']':
-			*into = out
-			return i + 1
-		case ',':
-			i++
-		default:
-			return d.fail()
-		}
-	}
-}
-
-// intern returns the values that recur in every review as constants, so that they cost no allocation;
-// the compiler turns the switch on string(b) into comparisons without converting b.
+// intern returns the values that recur in every review, whatever its resource, as constants, so that they
+// cost no allocation; the compiler turns the switch on string(b) into comparisons without converting b.
 func intern(b []byte) string {
 	switch string(b) {
 	case "":
@@ -317,22 +248,6 @@ func intern(b []byte) string {
 		return "DELETE"
 	case "CONNECT":
 		return "CONNECT"
-	case "barmancloud.cnpg.io":
-		return "barmancloud.cnpg.io"
-	case "ObjectStore":
-		return "ObjectStore"
-	case "objectstores":
-		return "objectstores"
-	case "postgresql.cnpg.io":
-		return "postgresql.cnpg.io"
-	case "Cluster":
-		return "Cluster"
-	case "clusters":
-		return "clusters"
-	case "Pod":
-		return "Pod"
-	case "pods":
-		return "pods"
 	case "system:authenticated":
 		return "system:authenticated"
 	case "system:serviceaccounts":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -43,7 +44,7 @@ func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	}
 	review, err := decodeReviewJSON(body)
 	if err != nil {
-		return nil, badReview("the body is not an %s %s: %s", reviewV1, reviewKind, jsonErrorText(err))
+		return nil, badReview("the body is not an %s %s: %s", reviewV1, reviewKind, jsonscan.ErrorText(err))
 	}
 	if review.Kind != reviewKind || (review.APIVersion != reviewV1 && review.APIVersion != reviewV1beta1) {
 		return nil, badReview("expected apiVersion %s and kind %s, got apiVersion %q and kind %q",
@@ -69,7 +70,7 @@ func decodeReviewJSON(body []byte) (*admissionv1.AdmissionReview, error) {
 		return review, nil
 	}
 	review := &admissionv1.AdmissionReview{}
-	return review, unmarshal(body, review)
+	return review, jsonscan.Unmarshal(body, review)
 }
 
 // EncodeReview writes the response to review: same apiVersion and kind, so the API server accepts it, and
@@ -194,7 +195,7 @@ func isJSONArray(b []byte) bool {
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
 		return false
 	}
-	end := skipValue(b, 0, 0)
+	end := jsonscan.SkipValue(b, 0, 0)
 	return end == len(b)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
@@ -51,7 +52,7 @@ func (v Validator) Admit(ctx context.Context, req *admissionv1.AdmissionRequest)
 		return admission.Result{}
 	}
 	var c cnpgv1.Cluster
-	if err := admission.DecodeObject(req.Object.Raw, &c); err != nil {
+	if err := jsonscan.DecodeObject(req.Object.Raw, &c); err != nil {
 		return admission.Deny(http.StatusBadRequest, fmt.Sprintf("request.object is not a valid Cluster: %v", err))
 	}
 	if c.Namespace == "" {
@@ -60,7 +61,7 @@ func (v Validator) Admit(ctx context.Context, req *admissionv1.AdmissionRequest)
 	var old *cnpgv1.Cluster
 	if req.Operation == admissionv1.Update {
 		old = &cnpgv1.Cluster{}
-		if err := admission.DecodeObject(req.OldObject.Raw, old); err != nil {
+		if err := jsonscan.DecodeObject(req.OldObject.Raw, old); err != nil {
 			return admission.Deny(http.StatusBadRequest, fmt.Sprintf("request.oldObject is not a valid Cluster: %v", err))
 		}
 	}

@@ -1,4 +1,4 @@
-package admission_test
+package objectstore_test
 
 import (
 	"bytes"
@@ -10,8 +10,9 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
 )
 
 // fullStore sets every field of an ObjectStore, those the fast path hands to the plain decoder included.
@@ -40,12 +41,12 @@ func FuzzDecodeObjectStore(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, ok := admission.FastObjectStore(body)
+		fast, ok := objectstore.FastDecode(body)
 		if !ok {
 			return
 		}
 		plain := &v1.ObjectStore{}
-		if err := admission.DecodePlain(admission.WithoutManagedFields(body), plain); err != nil {
+		if err := jsonscan.Unmarshal(jsonscan.WithoutManagedFields(body), plain); err != nil {
 			t.Fatalf("fast path accepted what the plain decoder refuses (%v)", err)
 		}
 		if !reflect.DeepEqual(fast, plain) {
@@ -59,7 +60,7 @@ func FuzzDecodeObjectStore(f *testing.F) {
 func TestFastPathTakesRealStores(t *testing.T) {
 	stores := append(exampleStores(t), []byte(storeJSON), []byte(oldStoreJSON), []byte(fullStore))
 	for i, s := range stores {
-		if _, ok := admission.FastObjectStore(s); !ok {
+		if _, ok := objectstore.FastDecode(s); !ok {
 			t.Errorf("store %d does not take the fast path: %s", i, s)
 		}
 	}
@@ -80,7 +81,7 @@ func TestFastPathDeclinesWhatItDoesNotCopy(t *testing.T) {
 		`{"spec":{}} x`,
 		`{"metadata":{"creationTimestamp":"yesterday"}}`,
 	} {
-		if _, ok := admission.FastObjectStore([]byte(s)); ok {
+		if _, ok := objectstore.FastDecode([]byte(s)); ok {
 			t.Errorf("fast path took %s", s)
 		}
 	}
@@ -142,12 +143,12 @@ func exampleStores(tb testing.TB) [][]byte {
 // see the 0 rather than an absent field. Both decoders keep it, and the review is denied on that field.
 func TestZeroMaxParallelIsToldFromAbsent(t *testing.T) {
 	zero := strings.Replace(storeJSON, `"maxParallel":4`, `"maxParallel":0`, 1)
-	fast, ok := admission.FastObjectStore([]byte(zero))
+	fast, ok := objectstore.FastDecode([]byte(zero))
 	if !ok {
 		t.Fatal("a store with maxParallel: 0 does not take the fast path")
 	}
 	plain := &v1.ObjectStore{}
-	if err := admission.DecodePlain(admission.WithoutManagedFields([]byte(zero)), plain); err != nil {
+	if err := jsonscan.Unmarshal(jsonscan.WithoutManagedFields([]byte(zero)), plain); err != nil {
 		t.Fatal(err)
 	}
 	for name, o := range map[string]*v1.ObjectStore{"fast": fast, "plain": plain} {
@@ -156,7 +157,7 @@ func TestZeroMaxParallelIsToldFromAbsent(t *testing.T) {
 		}
 	}
 	absent := strings.Replace(storeJSON, `,"maxParallel":4`, ``, 1)
-	if o, ok := admission.FastObjectStore([]byte(absent)); !ok || o.Spec.Configuration.Wal.MaxParallel != nil {
+	if o, ok := objectstore.FastDecode([]byte(absent)); !ok || o.Spec.Configuration.Wal.MaxParallel != nil {
 		t.Errorf("an absent maxParallel decodes as %v (fast path %v), want nil", o.Spec.Configuration.Wal.MaxParallel, ok)
 	}
 	review := strings.Replace(storeReview, `"maxParallel":4`, `"maxParallel":0`, 1) // the new object only

@@ -1,4 +1,4 @@
-package admission_test
+package objectstore_test
 
 import (
 	"encoding/json"
@@ -10,8 +10,9 @@ import (
 	"sigs.k8s.io/randfill"
 
 	"github.com/objectstore-webhook/objectstore-webhook/internal/codectest"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
 )
 
 // storeFiller makes ObjectStores as the API server writes them: the fast path declines, by design, keys
@@ -43,12 +44,12 @@ func storeFiller(seed int64) *randfill.Filler {
 // checkFastStore requires raw to take the fast path and decode as the plain decoder does; it returns what
 // is wrong, or "".
 func checkFastStore(raw []byte) string {
-	fast, ok := admission.FastObjectStore(raw)
+	fast, ok := objectstore.FastDecode(raw)
 	if !ok {
 		return "the fast decoder does not take it"
 	}
 	plain := &v1.ObjectStore{}
-	if err := admission.DecodePlain(admission.WithoutManagedFields(raw), plain); err != nil {
+	if err := jsonscan.Unmarshal(jsonscan.WithoutManagedFields(raw), plain); err != nil {
 		return "the plain decoder refuses it: " + err.Error()
 	}
 	if !reflect.DeepEqual(fast, plain) {

@@ -1,4 +1,4 @@
-package admission_test
+package objectstore_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/objectstore"
@@ -68,7 +69,7 @@ func storeSecrets() secretMap {
 
 // storeHandler is the ObjectStore handler exactly as serve wires it.
 func storeHandler(secrets objectstore.SecretGetter) admission.Handler {
-	return admission.ValidateFunc(v1.Kind, func(ctx context.Context, old, obj *v1.ObjectStore) (field.ErrorList, []string) {
+	return admission.ValidateFunc[v1.ObjectStore](objectstore.Codec{}, func(ctx context.Context, old, obj *v1.ObjectStore) (field.ErrorList, []string) {
 		return objectstore.Validate(ctx, old, obj, secrets, objectstore.Options{SecretChecks: objectstore.SecretChecksDeny})
 	})
 }
@@ -149,7 +150,7 @@ func BenchmarkObjectStoreReview(b *testing.B) {
 		b.ReportMetric(float64(best.Nanoseconds()), "best-ns/op")
 	}
 	var review admissionv1.AdmissionReview
-	if err := jsonUnmarshal(rec.Body.Bytes(), &review); err != nil || !review.Response.Allowed {
+	if err := jsonscan.Unmarshal(rec.Body.Bytes(), &review); err != nil || !review.Response.Allowed {
 		b.Fatalf("last answer not an allow: %v %s", err, rec.Body.String())
 	}
 }
@@ -189,4 +190,23 @@ func TestObjectStoreRouteNamesAnotherKind(t *testing.T) {
 			}
 		})
 	}
+}
+
+type answer struct {
+	code   int
+	review admissionv1.AdmissionReview
+	raw    string
+}
+
+func post(t testing.TB, h http.Handler, path, contentType string, body []byte) answer {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	a := answer{code: rec.Code, raw: rec.Body.String()}
+	if err := jsonscan.Unmarshal(rec.Body.Bytes(), &a.review); err != nil || a.review.Response == nil {
+		t.Fatalf("response is not a review with a response: %v\n%s", err, rec.Body.String())
+	}
+	return a
 }
