@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/objectstore-webhook/objectstore-webhook/manifests/monitoring"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/promrules"
 )
 
 // TestAlertsReadExportedMetrics fails when an alert in manifests/monitoring reads a wal_archiver_ metric
@@ -12,7 +12,7 @@ import (
 func TestAlertsReadExportedMetrics(t *testing.T) {
 	m := New()
 	m.UploadSeconds.WithLabelValues("segment") // a histogram vec exports nothing before its first child
-	problems, err := monitoring.Check(m.Registry, "wal_archiver_")
+	problems, err := promrules.Check(m.Registry, "wal_archiver_")
 	if err != nil {
 		t.Fatal(err)
 	}

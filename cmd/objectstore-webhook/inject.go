@@ -75,7 +75,7 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "inject: "+err.Error())
 		return 2
 	}
-	out, notes, err := pod.InjectDocuments(context.Background(), docs, *namespace, opts)
+	out, notes, err := injectDocuments(context.Background(), docs, *namespace, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "inject: "+err.Error())
 		return 2

@@ -4,8 +4,8 @@ import (
 	"crypto/tls"
 	"testing"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/promrules"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/settingsctl"
-	"github.com/objectstore-webhook/objectstore-webhook/manifests/monitoring"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
@@ -28,7 +28,7 @@ func TestAlertsReadExportedMetrics(t *testing.T) {
 	if _, err := settingsctl.NewRenderCounter(reg); err != nil {
 		t.Fatal(err)
 	}
-	problems, err := monitoring.Check(reg, "objectstore_webhook_")
+	problems, err := promrules.Check(reg, "objectstore_webhook_")
 	if err != nil {
 		t.Fatal(err)
 	}

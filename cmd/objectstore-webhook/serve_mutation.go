@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/settingsctl"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
@@ -56,7 +57,7 @@ func newMutation(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg p
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), barmanv1.AddToScheme(scheme), cnpgv1.AddToScheme(scheme)); err != nil {
 		return mutation{}, err
 	}
-	cacheOpts := cluster.CacheOptions(cache.Options{Scheme: scheme})
+	cacheOpts := binding.CacheOptions(cache.Options{Scheme: scheme})
 	if settings {
 		cacheOpts = settingsctl.CacheByObject(cacheOpts)
 	}
@@ -77,7 +78,7 @@ func newMutation(ctx context.Context, cfg *serveConfig, kube *kubeClients, reg p
 			}
 		}()
 	}
-	lookup := cluster.ClientLookup{Cached: c, Direct: kube.client}
+	lookup := binding.ClientLookup{Cached: c, Direct: kube.client}
 	if settings {
 		renders, err := settingsctl.NewRenderCounter(reg)
 		if err != nil {

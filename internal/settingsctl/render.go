@@ -9,10 +9,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
@@ -25,10 +25,10 @@ const (
 // Bound returns the Cluster's binding when the controller renders settings for it: the Cluster names an
 // ObjectStore through our annotation or the plugin's parameters, and is not left to the Barman Cloud
 // Plugin's own sidecar (no archiver of ours is injected there, so nothing would read the file).
-func Bound(c *cnpgv1.Cluster) (cluster.Binding, bool) {
-	b, ok := cluster.BindingOf(c)
+func Bound(c *cnpgv1.Cluster) (binding.Binding, bool) {
+	b, ok := binding.BindingOf(c)
 	if !ok || b.Upstream {
-		return cluster.Binding{}, false
+		return binding.Binding{}, false
 	}
 	return b, true
 }

@@ -1,4 +1,4 @@
-package monitoring
+package monitoring_test
 
 import (
 	"os"
@@ -9,13 +9,14 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/promrules"
 )
 
 // TestRulesAreComplete checks what Prometheus and the people it pages need from every rule: a unique name,
 // an expression over this project's metrics with balanced brackets and quotes, a valid `for`, a severity
 // Alertmanager routes on, and text that says what is wrong.
 func TestRulesAreComplete(t *testing.T) {
-	rules, err := Rules()
+	rules, err := promrules.Rules()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
@@ -39,8 +40,8 @@ var (
 	bareIRSAStore = store("bare", barmanv1.BarmanCredentials{AWS: &barmanv1.S3Credentials{InheritFromIAMRole: true}}, nil)
 )
 
-func newSet(objs ...any) *Set {
-	s := NewSet()
+func newSet(objs ...any) *binding.Set {
+	s := binding.NewSet()
 	for _, o := range objs {
 		switch o := o.(type) {
 		case *barmanv1.ObjectStore:
@@ -225,7 +226,7 @@ func TestValidate(t *testing.T) {
 
 	for name, tc := range map[string]struct {
 		old, c   *cnpgv1.Cluster
-		set      *Set
+		set      *binding.Set
 		errs     []string
 		warnings []string
 	}{
@@ -305,38 +306,5 @@ func TestValidate(t *testing.T) {
 			}
 			checkWarnings(t, warnings, tc.warnings)
 		})
-	}
-}
-
-func TestBindingOf(t *testing.T) {
-	for name, tc := range map[string]struct {
-		c    *cnpgv1.Cluster
-		want Binding
-		ok   bool
-	}{
-		"annotation":  {cl("pg", uses("s"), cnpgv1.ClusterSpec{}), Binding{Store: "s", ServerName: "pg"}, true},
-		"server name": {cl("pg", uses("s", contract.ClusterServerName, "x"), cnpgv1.ClusterSpec{}), Binding{Store: "s", ServerName: "x"}, true},
-		"plugin": {cl("pg", nil, cnpgv1.ClusterSpec{Plugins: []cnpgv1.PluginConfiguration{{Name: contract.UpstreamPluginName,
-			Parameters: map[string]string{"barmanObjectName": "s", "serverName": "y"}}}}), Binding{Store: "s", ServerName: "y", Upstream: true}, true},
-		"none": {cl("pg", nil, cnpgv1.ClusterSpec{}), Binding{}, false},
-	} {
-		got, ok := BindingOf(tc.c)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("%s: %+v %v, want %+v %v", name, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestStripServiceAccount(t *testing.T) {
-	in := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "b",
-		Annotations: map[string]string{"k": "v"}, Labels: map[string]string{"l": "v"}},
-		Secrets: []corev1.ObjectReference{{Name: "token"}}}
-	out, err := StripServiceAccount(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa := out.(*corev1.ServiceAccount)
-	if sa.Name != "a" || sa.Namespace != "b" || sa.Annotations["k"] != "v" || sa.Labels != nil || sa.Secrets != nil {
-		t.Errorf("stripped to %+v", sa)
 	}
 }

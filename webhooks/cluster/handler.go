@@ -9,13 +9,14 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/admission"
 )
 
 // Mutator is the /mutate/clusters handler: it wires the identity of the Cluster's store (CREATE, UPDATE).
-type Mutator struct{ Lookup Lookup }
+type Mutator struct{ Lookup binding.Lookup }
 
 var _ admission.Handler = Mutator{}
 
@@ -42,7 +43,7 @@ func (m Mutator) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) a
 }
 
 // Validator is the /validate/clusters handler.
-type Validator struct{ Lookup Lookup }
+type Validator struct{ Lookup binding.Lookup }
 
 var _ admission.Handler = Validator{}
 

@@ -3,12 +3,12 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
 	k8sjson "sigs.k8s.io/json"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/addpatch"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
@@ -33,15 +33,15 @@ func (m Mutation) Empty() bool {
 func Plan(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) (Mutation, []string) {
 	var m Mutation
 	var warnings []string
-	id := IdentityOf(store)
+	id := binding.IdentityOf(store)
 	if id.Empty() {
 		return m, nil
 	}
-	wanted := id.saAnnotations()
+	wanted := id.SAAnnotations()
 	if c.Spec.ServiceAccountName != "" {
 		for _, e := range wanted {
 			warnings = append(warnings, fmt.Sprintf("ServiceAccount %q (spec.serviceAccountName) must carry %s itself",
-				c.Spec.ServiceAccountName, e.key))
+				c.Spec.ServiceAccountName, e.Key))
 		}
 	} else {
 		var have map[string]string
@@ -55,25 +55,25 @@ func Plan(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) (Mutation, []string) {
 		if im := c.Spec.InheritedMetadata; im != nil {
 			have = im.Labels
 		}
-		m.InheritedLabels = addMissing(have, []entry{{contract.AzureUseLabel, "true"}}, "inheritedMetadata",
+		m.InheritedLabels = addMissing(have, []binding.Entry{{Key: contract.AzureUseLabel, Value: "true"}}, "inheritedMetadata",
 			store.Name, &warnings)
 	}
 	return m, warnings
 }
 
-func addMissing(have map[string]string, wanted []entry, where, store string, warnings *[]string) map[string]string {
+func addMissing(have map[string]string, wanted []binding.Entry, where, store string, warnings *[]string) map[string]string {
 	var out map[string]string
 	for _, e := range wanted {
-		current, ok := have[e.key]
+		current, ok := have[e.Key]
 		switch {
 		case !ok:
 			if out == nil {
 				out = map[string]string{}
 			}
-			out[e.key] = e.value
-		case current != e.value:
+			out[e.Key] = e.Value
+		case current != e.Value:
 			*warnings = append(*warnings, fmt.Sprintf("%s keeps its own %s; ObjectStore %q declares another",
-				where, e.key, store))
+				where, e.Key, store))
 		}
 	}
 	return out
@@ -141,13 +141,13 @@ func (m Mutation) Patch(s Shape) []jsonpatch.Operation {
 	if len(m.ServiceAccountAnnotations) > 0 {
 		path := []string{"spec", "serviceAccountTemplate", "metadata", "annotations"}
 		present := countTrue(s.Spec, s.Template, s.TemplateMetadata, s.TemplateAnnotations)
-		ops = append(ops, AddEntries(path, present, m.ServiceAccountAnnotations)...)
+		ops = append(ops, addpatch.Entries(path, present, m.ServiceAccountAnnotations)...)
 		// The template now exists down to its annotations.
 		s.Spec, s.Template, s.TemplateMetadata, s.TemplateAnnotations = true, true, true, true
 	}
 	if len(m.InheritedLabels) > 0 {
 		path := []string{"spec", "inheritedMetadata", "labels"}
-		ops = append(ops, AddEntries(path, countTrue(s.Spec, s.Inherited, s.InheritedLabels), m.InheritedLabels)...)
+		ops = append(ops, addpatch.Entries(path, countTrue(s.Spec, s.Inherited, s.InheritedLabels), m.InheritedLabels)...)
 	}
 	return ops
 }
@@ -163,54 +163,10 @@ func countTrue(levels ...bool) int {
 	return n
 }
 
-// AddEntries returns the add operations that put entries into the string map at path, where the first
-// present elements of path exist. When the map exists, one add per key; otherwise a single add of the
-// first missing element holding everything below it, so nothing that exists is replaced.
-func AddEntries(path []string, present int, entries map[string]string) []jsonpatch.Operation {
-	keys := make([]string, 0, len(entries))
-	for k := range entries {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	if present >= len(path) {
-		ops := make([]jsonpatch.Operation, 0, len(keys))
-		for _, k := range keys {
-			ops = append(ops, jsonpatch.NewOperation("add", Pointer(append(path[:len(path):len(path)], k)...),
-				entries[k]))
-		}
-		return ops
-	}
-	var value any = copyMap(entries)
-	for i := len(path) - 1; i > present; i-- {
-		value = map[string]any{path[i]: value}
-	}
-	return []jsonpatch.Operation{jsonpatch.NewOperation("add", Pointer(path[:present+1]...), value)}
-}
-
-func copyMap(in map[string]string) map[string]string {
-	out := make(map[string]string, len(in))
-	for k, v := range in {
-		out[k] = v
-	}
-	return out
-}
-
-var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
-
-// Pointer builds a JSON pointer (RFC 6901) from unescaped reference tokens.
-func Pointer(tokens ...string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(t))
-	}
-	return b.String()
-}
-
 // Mutate is the whole Cluster mutation as both the webhook and `inject` run it: decode the submitted
 // bytes, find the store, plan, and patch. namespace is the request's, which a Cluster being created may
 // not carry itself; empty means the object's.
-func Mutate(ctx context.Context, lookup Lookup, namespace string, raw []byte) ([]jsonpatch.Operation, []string, error) {
+func Mutate(ctx context.Context, lookup binding.Lookup, namespace string, raw []byte) ([]jsonpatch.Operation, []string, error) {
 	c, shape, err := Decode(raw)
 	if err != nil {
 		return nil, nil, err
@@ -218,7 +174,7 @@ func Mutate(ctx context.Context, lookup Lookup, namespace string, raw []byte) ([
 	if namespace != "" {
 		c.Namespace = namespace
 	}
-	b, ok := BindingOf(c)
+	b, ok := binding.BindingOf(c)
 	if !ok {
 		return nil, nil, nil
 	}

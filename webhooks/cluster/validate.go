@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
@@ -16,8 +17,8 @@ var annotationsPath = field.NewPath("metadata", "annotations")
 
 // Validate checks a Cluster's binding to its ObjectStore; old is nil on CREATE. Errors deny the request,
 // warnings only inform: a store that does not exist yet is normal when GitOps applies in any order.
-func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field.ErrorList, []string, error) {
-	b, ok := BindingOf(c)
+func Validate(ctx context.Context, lookup binding.Lookup, old, c *cnpgv1.Cluster) (field.ErrorList, []string, error) {
+	b, ok := binding.BindingOf(c)
 	if !ok {
 		return nil, nil, nil
 	}
@@ -29,12 +30,12 @@ func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field
 		}
 	}
 	if v, set := c.Annotations[contract.ClusterMaxWALHold]; set {
-		if _, msg := MaxWALHold(v); msg != "" {
+		if _, msg := binding.MaxWALHold(v); msg != "" {
 			errs = append(errs, field.Invalid(annotationsPath.Key(contract.ClusterMaxWALHold), v, msg))
 		}
 	}
 	if spec, set := c.Annotations[contract.ClusterBackupSchedule]; set {
-		switch msg := CheckSchedule(spec); {
+		switch msg := binding.CheckSchedule(spec); {
 		case msg != "":
 			errs = append(errs, field.Invalid(annotationsPath.Key(contract.ClusterBackupSchedule), spec, msg))
 		case b.Upstream:
@@ -64,9 +65,9 @@ func Validate(ctx context.Context, lookup Lookup, old, c *cnpgv1.Cluster) (field
 		// Two clusters' WAL in one folder would mix (upstream #263).
 		msg := fmt.Sprintf("Cluster %s already archives to %q as server %q: set %s", strings.Join(conflicts, ", "),
 			b.Store, b.ServerName, contract.ClusterServerName)
-		var oldBinding Binding
+		var oldBinding binding.Binding
 		if old != nil {
-			oldBinding, _ = BindingOf(old)
+			oldBinding, _ = binding.BindingOf(old)
 		}
 		if old != nil && oldBinding == b {
 			// The conflict predates this update; refusing would block every unrelated change (and the
@@ -103,14 +104,14 @@ func checkSegment(name string) string {
 // declared: not on the store, not in the Cluster's template, not on the ServiceAccount it names. Archiving
 // would fail at run time with a 403. An EKS Pod Identity association lives in the EKS API, out of sight,
 // so for it the store's declaration is all there is to go on.
-func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, store *barmanv1.ObjectStore) ([]string, error) {
+func identityWarnings(ctx context.Context, lookup binding.Lookup, c *cnpgv1.Cluster, store *barmanv1.ObjectStore) ([]string, error) {
 	conf := store.Spec.Configuration
 	type need struct {
 		mode, storeKey, saKey string
 		want                  string // what to annotate the store with
 	}
 	var needs []need
-	if conf.AWS != nil && conf.AWS.InheritFromIAMRole && !DeclaresPodIdentity(store) {
+	if conf.AWS != nil && conf.AWS.InheritFromIAMRole && !binding.DeclaresPodIdentity(store) {
 		needs = append(needs, need{"inheritFromIAMRole", contract.StoreAWSRoleARN, contract.AWSRoleARNAnnotation,
 			contract.StoreAWSRoleARN + " or aws-pod-identity"})
 	}
@@ -141,7 +142,7 @@ func identityWarnings(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, sto
 
 // serviceAccountAnnotations returns the annotations the instance pods' ServiceAccount will carry: the
 // template's, or those of the existing account the Cluster names.
-func serviceAccountAnnotations(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster) (map[string]string, error) {
+func serviceAccountAnnotations(ctx context.Context, lookup binding.Lookup, c *cnpgv1.Cluster) (map[string]string, error) {
 	if c.Spec.ServiceAccountName == "" {
 		if t := c.Spec.ServiceAccountTemplate; t != nil {
 			return t.Metadata.Annotations, nil
@@ -160,7 +161,7 @@ func serviceAccountAnnotations(ctx context.Context, lookup Lookup, c *cnpgv1.Clu
 
 // sharing returns the other Clusters of the namespace that archive into the same place: the same store
 // (or another store with the same destination path) and the same server name.
-func sharing(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, b Binding, store *barmanv1.ObjectStore) ([]string, error) {
+func sharing(ctx context.Context, lookup binding.Lookup, c *cnpgv1.Cluster, b binding.Binding, store *barmanv1.ObjectStore) ([]string, error) {
 	clusters, err := lookup.Clusters(ctx, c.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("listing Clusters in %s: %w", c.Namespace, err)
@@ -171,7 +172,7 @@ func sharing(ctx context.Context, lookup Lookup, c *cnpgv1.Cluster, b Binding, s
 		if other.Name == c.Name || other.DeletionTimestamp != nil {
 			continue
 		}
-		ob, ok := BindingOf(other)
+		ob, ok := binding.BindingOf(other)
 		if !ok || ob.ServerName != b.ServerName {
 			continue
 		}

@@ -20,9 +20,9 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files testdata/*.injected.yaml")
@@ -96,14 +96,14 @@ func TestGolden(t *testing.T) {
 }
 
 // loadCase returns the first Pod of a multi-document YAML file as JSON, and a Set of its other objects.
-func loadCase(t testing.TB, path string) ([]byte, *cluster.Set) {
+func loadCase(t testing.TB, path string) ([]byte, *binding.Set) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	set := cluster.NewSet()
+	set := binding.NewSet()
 	var podJSON []byte
 	r := utilyaml.NewYAMLReader(bufio.NewReader(f))
 	for {

@@ -8,9 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // Defaults of the clouds' own webhooks, so the archiver gets what their SDK documentation describes.
@@ -46,7 +46,7 @@ func (s *sidecar) identity(p *corev1.Pod, store *barmanv1.ObjectStore, sa *corev
 		if s.copyPodIdentity(p) {
 			return nil
 		}
-		if cluster.DeclaresPodIdentity(store) {
+		if binding.DeclaresPodIdentity(store) {
 			return s.podIdentity(p, saAnn)
 		}
 		role := saAnn[contract.AWSRoleARNAnnotation]

@@ -8,14 +8,14 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // Injector is the pod mutation as both the webhook and `inject` run it: decode the submitted bytes, read
 // the Cluster, its ObjectStore and the pod's ServiceAccount through Lookup, plan, and patch.
 type Injector struct {
-	Lookup  cluster.Lookup
+	Lookup  binding.Lookup
 	Options Options
 }
 
@@ -75,7 +75,7 @@ func (in *Injector) plan(ctx context.Context, namespace string, p *corev1.Pod, w
 	var store *barmanv1.ObjectStore
 	var sa *corev1.ServiceAccount
 	if c != nil {
-		if b, ok := cluster.BindingOf(c); ok && !b.Upstream {
+		if b, ok := binding.BindingOf(c); ok && !b.Upstream {
 			store, err = in.Lookup.ObjectStore(ctx, namespace, b.Store)
 			if err != nil {
 				return Additions{}, nil, fmt.Errorf("reading ObjectStore %s/%s: %w", namespace, b.Store, err)

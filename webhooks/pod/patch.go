@@ -6,7 +6,7 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/addpatch"
 )
 
 // Patch writes Additions as JSON-patch add operations on the pod as submitted (described by its Shape):
@@ -26,7 +26,7 @@ func Patch(s Shape, add Additions) []jsonpatch.Operation {
 				present = 2
 			}
 		}
-		ops = append(ops, cluster.AddEntries([]string{"metadata", "annotations"}, present, add.Annotations)...)
+		ops = append(ops, addpatch.Entries([]string{"metadata", "annotations"}, present, add.Annotations)...)
 	}
 	if !s.Spec && (len(add.InitContainers) > 0 || len(add.Containers) > 0 || len(add.Volumes) > 0) {
 		spec := map[string]any{}
@@ -45,28 +45,15 @@ func Patch(s Shape, add Additions) []jsonpatch.Operation {
 		// The same values, already in JSON.
 		one := []json.RawMessage{e.container}
 		if len(add.InitContainers) > 0 {
-			ops = appendAll(ops, "/spec/initContainers", s.InitContainers, one)
+			ops = addpatch.Items(ops, "/spec/initContainers", s.InitContainers, one)
 		} else {
-			ops = appendAll(ops, "/spec/containers", s.Containers, one)
+			ops = addpatch.Items(ops, "/spec/containers", s.Containers, one)
 		}
-		return appendAll(ops, "/spec/volumes", s.Volumes, e.volumes)
+		return addpatch.Items(ops, "/spec/volumes", s.Volumes, e.volumes)
 	}
-	ops = appendAll(ops, "/spec/initContainers", s.InitContainers, add.InitContainers)
-	ops = appendAll(ops, "/spec/containers", s.Containers, add.Containers)
-	return appendAll(ops, "/spec/volumes", s.Volumes, add.Volumes)
-}
-
-func appendAll[T any](ops []jsonpatch.Operation, path string, exists bool, items []T) []jsonpatch.Operation {
-	if len(items) == 0 {
-		return ops
-	}
-	if !exists {
-		return append(ops, jsonpatch.NewOperation("add", path, items))
-	}
-	for _, item := range items {
-		ops = append(ops, jsonpatch.NewOperation("add", path+"/-", item))
-	}
-	return ops
+	ops = addpatch.Items(ops, "/spec/initContainers", s.InitContainers, add.InitContainers)
+	ops = addpatch.Items(ops, "/spec/containers", s.Containers, add.Containers)
+	return addpatch.Items(ops, "/spec/volumes", s.Volumes, add.Volumes)
 }
 
 // EncodePatch writes ops as the JSON array a review response carries. Values already in JSON (the sidecar

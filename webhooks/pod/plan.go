@@ -9,10 +9,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // Options are the operator's choices, the same for every pod.
@@ -101,7 +101,7 @@ func plan(p *corev1.Pod, c *cnpgv1.Cluster, store *barmanv1.ObjectStore, sa *cor
 		return Additions{}, nil, &Failure{ReasonClusterNotFound,
 			fmt.Sprintf("Cluster %q of pod %q not found", clusterName, p.Name)}
 	}
-	b, ok := cluster.BindingOf(c)
+	b, ok := binding.BindingOf(c)
 	if !ok || b.Upstream || hasContainer(p, contract.SidecarName) || hasContainer(p, contract.UpstreamPluginContainerName) {
 		return Additions{}, nil, nil
 	}

@@ -3,10 +3,10 @@ package pod
 import (
 	"strconv"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // SettingValue is one wal-archiver setting and its value; "" means unset (the archiver's default).
@@ -21,13 +21,13 @@ type SettingValue struct {
 // removed by a running archiver) into the Cluster's settings ConfigMap. Both read this list, so the two
 // cannot drift. It is pure: it reads its arguments and nothing else. Settings that do not depend on the
 // Cluster or the store (slot, spool, listen address) are not in it; the env sets them.
-func StoreSettings(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) ([]SettingValue, error) {
+func StoreSettings(c *cnpgv1.Cluster, b binding.Binding, store *barmanv1.ObjectStore) ([]SettingValue, error) {
 	return appendStoreSettings(nil, c, b, store)
 }
 
 // appendStoreSettings is StoreSettings appended to dst, so that the pod webhook's pooled workspace reuses
 // one slice from review to review (growing a fresh one was a third of an injection's allocated bytes).
-func appendStoreSettings(dst []SettingValue, c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) ([]SettingValue, error) {
+func appendStoreSettings(dst []SettingValue, c *cnpgv1.Cluster, b binding.Binding, store *barmanv1.ObjectStore) ([]SettingValue, error) {
 	conf := &store.Spec.Configuration
 	if conf.DestinationPath == "" {
 		return nil, broken(store, "spec.configuration.destinationPath is empty")
@@ -80,7 +80,7 @@ func (v *storeValues) set(st contract.Setting, value string) {
 // webhook was off) is left out rather than handed to an archiver that would not start on it.
 func (v *storeValues) backups(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) {
 	schedule := ""
-	if spec := cluster.ScheduleOf(c.Annotations); spec != "" && cluster.CheckSchedule(spec) == "" {
+	if spec := binding.ScheduleOf(c.Annotations); spec != "" && binding.CheckSchedule(spec) == "" {
 		schedule = spec
 	}
 	v.set(contract.BackupSchedule, schedule)
@@ -100,7 +100,7 @@ func (v *storeValues) backups(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) {
 	v.set(contract.DataEncryption, encryption)
 	hold := ""
 	if raw, set := c.Annotations[contract.ClusterMaxWALHold]; set {
-		if n, msg := cluster.MaxWALHold(raw); msg == "" && n > 0 {
+		if n, msg := binding.MaxWALHold(raw); msg == "" && n > 0 {
 			hold = strconv.FormatInt(n, 10)
 		}
 	}
@@ -119,7 +119,7 @@ func (v *storeValues) backups(c *cnpgv1.Cluster, store *barmanv1.ObjectStore) {
 // archiver lets the file win over its environment, so without this an override in the store's env would
 // be undone by the file. An override taken from a Secret or field (valueFrom) cannot be written into a
 // ConfigMap: its key is left out, and the archiver keeps the env's value for it.
-func SettingsMap(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore) (map[string]string, error) {
+func SettingsMap(c *cnpgv1.Cluster, b binding.Binding, store *barmanv1.ObjectStore) (map[string]string, error) {
 	settings, err := StoreSettings(c, b, store)
 	if err != nil {
 		return nil, err

@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // TestSettingsMatchEnv holds the settings file and the env to one source: for every golden case, each
@@ -21,9 +21,9 @@ import (
 // TestSettingsCoverEnv below.
 func TestSettingsMatchEnv(t *testing.T) {
 	checked := 0
-	forEachInjected(t, func(t *testing.T, name string, env map[string]string, set *cluster.Set, podNS, clusterName string) {
+	forEachInjected(t, func(t *testing.T, name string, env map[string]string, set *binding.Set, podNS, clusterName string) {
 		c, _ := set.Cluster(context.Background(), podNS, clusterName)
-		b, ok := cluster.BindingOf(c)
+		b, ok := binding.BindingOf(c)
 		if !ok {
 			t.Fatalf("%s: cluster %s has a sidecar but no binding", name, clusterName)
 		}
@@ -54,9 +54,9 @@ func TestSettingsMatchEnv(t *testing.T) {
 func TestSettingsCoverEnv(t *testing.T) {
 	fixed := []string{contract.SlotName.Env, contract.SpoolDir.Env, contract.ListenAddress.Env,
 		contract.CredentialsDir.Env, contract.SettingsFile.Env}
-	forEachInjected(t, func(t *testing.T, name string, env map[string]string, set *cluster.Set, podNS, clusterName string) {
+	forEachInjected(t, func(t *testing.T, name string, env map[string]string, set *binding.Set, podNS, clusterName string) {
 		c, _ := set.Cluster(context.Background(), podNS, clusterName)
-		b, _ := cluster.BindingOf(c)
+		b, _ := binding.BindingOf(c)
 		store, _ := set.ObjectStore(context.Background(), podNS, b.Store)
 		m, err := SettingsMap(c, b, store)
 		if err != nil {
@@ -71,7 +71,7 @@ func TestSettingsCoverEnv(t *testing.T) {
 }
 
 // forEachInjected calls f with the sidecar env of every golden case that injected one.
-func forEachInjected(t *testing.T, f func(t *testing.T, name string, env map[string]string, set *cluster.Set, ns, clusterName string)) {
+func forEachInjected(t *testing.T, f func(t *testing.T, name string, env map[string]string, set *binding.Set, ns, clusterName string)) {
 	t.Helper()
 	goldens, err := filepath.Glob("testdata/*.injected.yaml")
 	if err != nil {

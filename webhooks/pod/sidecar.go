@@ -9,10 +9,10 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
-	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
 )
 
 // Provider names, the values of contract.Provider.
@@ -45,7 +45,7 @@ type sidecar struct {
 }
 
 // newSidecar starts the sidecar of c, in ws when it is not nil.
-func newSidecar(c *cnpgv1.Cluster, b cluster.Binding, store *barmanv1.ObjectStore, ws *workspace) (*sidecar, error) {
+func newSidecar(c *cnpgv1.Cluster, b binding.Binding, store *barmanv1.ObjectStore, ws *workspace) (*sidecar, error) {
 	conf := store.Spec.Configuration
 	s := new(sidecar)
 	if ws != nil {

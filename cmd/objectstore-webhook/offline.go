@@ -1,4 +1,4 @@
-package pod
+package main
 
 import (
 	"context"
@@ -10,30 +10,32 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/binding"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/docreader"
 	barmanv1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 	cnpgv1 "github.com/objectstore-webhook/objectstore-webhook/schema/cnpg/v1"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/cluster"
+	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
-// Note is something `inject` tells about one input document: a warning, or why its pod was not
+// note is something `inject` tells about one input document: a warning, or why its pod was not
 // injected (Failure set).
-type Note struct {
+type note struct {
 	Document docreader.Document
 	Message  string
-	Failure  *Failure
+	Failure  *pod.Failure
 }
 
-// InjectDocuments is the webhook's mutation run offline over a set of documents, as `istioctl
+// injectDocuments is the webhook's mutation run offline over a set of documents, as `istioctl
 // kube-inject` does: the ObjectStores, Clusters and ServiceAccounts of the set are what the lookups see;
 // every Cluster and then every Pod gets the very patch the webhook would send, applied to its own bytes.
 // It returns every document's JSON, in input order, mutated or not. A Cluster without serviceAccountName
 // whose ServiceAccount is not in the set is given the one CloudNativePG would create from its (mutated)
 // template, so a Cluster and its pod can be injected together.
-func InjectDocuments(ctx context.Context, docs []docreader.Document, defaultNamespace string, opts Options) ([][]byte, []Note, error) {
-	set := cluster.NewSet()
+func injectDocuments(ctx context.Context, docs []docreader.Document, defaultNamespace string, opts pod.Options) ([][]byte, []note, error) {
+	set := binding.NewSet()
 	out := make([][]byte, len(docs))
-	var notes []Note
+	var notes []note
 	nsOf := func(d docreader.Document) string {
 		if d.Namespace != "" {
 			return d.Namespace
@@ -72,7 +74,7 @@ func InjectDocuments(ctx context.Context, docs []docreader.Document, defaultName
 			return nil, nil, fmt.Errorf("%s: Cluster %s: %w", d.Position(), d.Name, err)
 		}
 		for _, w := range warnings {
-			notes = append(notes, Note{Document: d, Message: w})
+			notes = append(notes, note{Document: d, Message: w})
 		}
 		if out[i], err = applyOps(d.JSON, ops); err != nil {
 			return nil, nil, fmt.Errorf("%s: Cluster %s: %w", d.Position(), d.Name, err)
@@ -96,7 +98,7 @@ func InjectDocuments(ctx context.Context, docs []docreader.Document, defaultName
 			set.AddServiceAccount(sa)
 		}
 	}
-	injector := &Injector{Lookup: set, Options: opts}
+	injector := &pod.Injector{Lookup: set, Options: opts}
 	for i, d := range docs {
 		if !is(d, "v1", "Pod") {
 			continue
@@ -106,10 +108,10 @@ func InjectDocuments(ctx context.Context, docs []docreader.Document, defaultName
 			return nil, nil, fmt.Errorf("%s: Pod %s: %w", d.Position(), d.Name, err)
 		}
 		for _, w := range res.Warnings {
-			notes = append(notes, Note{Document: d, Message: w})
+			notes = append(notes, note{Document: d, Message: w})
 		}
 		if res.Failure != nil {
-			notes = append(notes, Note{Document: d, Message: res.Failure.Message, Failure: res.Failure})
+			notes = append(notes, note{Document: d, Message: res.Failure.Message, Failure: res.Failure})
 		}
 		if out[i], err = applyOps(d.JSON, res.Patch); err != nil {
 			return nil, nil, fmt.Errorf("%s: Pod %s: %w", d.Position(), d.Name, err)

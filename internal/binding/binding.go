@@ -1,4 +1,4 @@
-package cluster
+package binding
 
 import (
 	"strings"
@@ -94,22 +94,23 @@ func DeclaresPodIdentity(store *barmanv1.ObjectStore) bool {
 	return store != nil && strings.TrimSpace(store.Annotations[contract.StoreAWSPodIdentity]) == "true"
 }
 
-// saAnnotations returns the ServiceAccount annotations the identity needs, in a stable order.
-func (i Identity) saAnnotations() []entry {
-	var out []entry
+// SAAnnotations returns the ServiceAccount annotations the identity needs, in a stable order.
+func (i Identity) SAAnnotations() []Entry {
+	var out []Entry
 	if i.AWSRoleARN != "" {
-		out = append(out, entry{contract.AWSRoleARNAnnotation, i.AWSRoleARN})
+		out = append(out, Entry{contract.AWSRoleARNAnnotation, i.AWSRoleARN})
 	}
 	if i.GCPServiceAccount != "" {
-		out = append(out, entry{contract.GCPServiceAccountAnnotation, i.GCPServiceAccount})
+		out = append(out, Entry{contract.GCPServiceAccountAnnotation, i.GCPServiceAccount})
 	}
 	if i.AzureClientID != "" {
-		out = append(out, entry{contract.AzureClientIDAnnotation, i.AzureClientID})
+		out = append(out, Entry{contract.AzureClientIDAnnotation, i.AzureClientID})
 		if i.AzureTenantID != "" {
-			out = append(out, entry{contract.AzureTenantIDAnnotation, i.AzureTenantID})
+			out = append(out, Entry{contract.AzureTenantIDAnnotation, i.AzureTenantID})
 		}
 	}
 	return out
 }
 
-type entry struct{ key, value string }
+// Entry is one annotation or label to put in place.
+type Entry struct{ Key, Value string }

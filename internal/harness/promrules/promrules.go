@@ -1,7 +1,6 @@
-package monitoring
+package promrules
 
 import (
-	_ "embed"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,10 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"sigs.k8s.io/yaml"
-)
 
-//go:embed prometheusrule.yaml
-var prometheusRule []byte
+	"github.com/objectstore-webhook/objectstore-webhook/manifests/monitoring"
+)
 
 // Rule is one alerting rule as shipped in prometheusrule.yaml.
 type Rule struct {
@@ -38,7 +36,7 @@ func Rules() ([]Rule, error) {
 			} `json:"groups"`
 		} `json:"spec"`
 	}
-	if err := yaml.UnmarshalStrict(prometheusRule, &doc); err != nil {
+	if err := yaml.UnmarshalStrict(monitoring.PrometheusRule, &doc); err != nil {
 		return nil, fmt.Errorf("prometheusrule.yaml: %w", err)
 	}
 	if doc.Kind != "PrometheusRule" {
