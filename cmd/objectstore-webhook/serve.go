@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -203,45 +202,64 @@ func serve(ctx context.Context, cfg *serveConfig, log logr.Logger, hooks serveHo
 	if err != nil {
 		return err
 	}
+	// lifetime ends when the drain begins; abort when its grace is over (see admission.Options).
+	lifetime, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	abort, abortReviews := context.WithCancel(context.WithoutCancel(ctx))
+	defer abortReviews()
 	mux, err := admission.NewMux(admission.Options{
 		MaxRequestBytes: cfg.maxRequestBytes,
 		Metrics:         metrics,
 		Logger:          log.WithName("admission"),
+		Lifetime:        lifetime,
+		Abort:           abort,
 	}, append(routes, hooks.routes...)...)
 	if err != nil {
 		return err
 	}
 
-	webhookLn, err := net.Listen("tcp", net.JoinHostPort(cfg.bindAddress, strconv.Itoa(cfg.port)))
+	routeStdLog(log)
+	port, err := webhookPort(cfg)
 	if err != nil {
-		return fmt.Errorf("webhook listener: %w", err)
+		return err
 	}
 	metricsLn, err := net.Listen("tcp", cfg.metricsAddr)
 	if err != nil {
-		webhookLn.Close()
 		return fmt.Errorf("metrics listener (--metrics-addr): %w", err)
 	}
 	state := &serveState{provider: provider, crd: crdGate}
-	webhookSrv := newWebhookServer(cfg, mux, provider, log)
+	webhookSrv := newWebhookServer(cfg, port, mux, provider)
 	metricsSrv := newMetricsServer(reg, state)
 
-	errc := make(chan error, 2)
-	go func() { errc <- ignoreClosed(metricsSrv.Serve(metricsLn)) }()
-	go func() { errc <- ignoreClosed(webhookSrv.ServeTLS(webhookLn, "", "")) }()
+	metricsErr := make(chan error, 1)
+	webhookDone := make(chan error, 1)
+	go func() { metricsErr <- ignoreClosed(metricsSrv.Serve(metricsLn)) }()
+	go func() { webhookDone <- webhookSrv.Start(lifetime) }()
+	webhookAddr, err := waitListening(cfg.bindAddress, port, webhookDone)
+	if err != nil {
+		_ = metricsSrv.Close()
+		return err
+	}
 	state.serving.Store(true)
-	log.Info("serving", "webhook", webhookLn.Addr().String(), "metrics", metricsLn.Addr().String(),
+	log.Info("serving", "webhook", webhookAddr.String(), "metrics", metricsLn.Addr().String(),
 		"certMode", cfg.certMode, "tlsMinVersion", tls.VersionName(cfg.tlsMinVersion), "http2", cfg.http2,
 		"secretChecks", cfg.secretChecks.String())
 	if hooks.listening != nil {
-		hooks.listening(webhookLn.Addr(), metricsLn.Addr())
+		hooks.listening(webhookAddr, metricsLn.Addr())
 	}
 
 	var runErr error
 	select {
 	case <-ctx.Done():
 		log.Info("signal received: draining", "grace", cfg.shutdownGrace)
-	case runErr = <-errc:
-		log.Error(runErr, "a server stopped; shutting down")
+	case runErr = <-metricsErr:
+		log.Error(runErr, "the metrics server stopped; shutting down")
+	case runErr = <-webhookDone:
+		if runErr == nil {
+			runErr = errors.New("the webhook server stopped")
+		}
+		log.Error(runErr, "the webhook server stopped; shutting down")
+		webhookDone = nil // nothing left to wait for
 	}
-	return errors.Join(runErr, drain(cfg.shutdownGrace, state, webhookSrv, metricsSrv, log))
+	return errors.Join(runErr, drain(cfg.shutdownGrace, state, stopServing, abortReviews, webhookDone, metricsSrv, log))
 }

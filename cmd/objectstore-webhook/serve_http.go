@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	stdlog "log"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/crdcheck"
@@ -59,33 +62,73 @@ func (s *serveState) notReady() string {
 	return ""
 }
 
-func newWebhookServer(cfg *serveConfig, mux *admission.Mux, provider certs.Provider, log logr.Logger) *http.Server {
+// newWebhookServer is controller-runtime's webhook server carrying the mux: its TLS comes from our
+// certificate provider through TLSOpts, and what the library does not do (a review-shaped answer on any
+// path, precedence of routes, panic recovery, the body limit, v1beta1, per-review deadlines and a drain
+// that lets reviews in flight finish) the mux does.
+func newWebhookServer(cfg *serveConfig, port int, mux *admission.Mux, provider certs.Provider) webhook.Server {
 	routes := http.NewServeMux()
-	for _, p := range mux.Paths() {
-		routes.Handle(p, mux)
-	}
 	// Anything else gets the transport's own 404, a review with a message, rather than net/http's text.
 	routes.Handle("/", mux)
-	protocols := new(http.Protocols)
-	protocols.SetHTTP1(true)
-	// HTTP/2 is opt-in: its stream multiplexing is what the rapid-reset attacks abuse, and the API server
-	// gains nothing from it on short review calls. controller-runtime's scaffolds make the same choice.
-	protocols.SetHTTP2(cfg.http2)
-	return &http.Server{
-		Handler: routes,
-		TLSConfig: &tls.Config{
-			MinVersion:     cfg.tlsMinVersion,
-			CipherSuites:   tls12Suites,
-			GetCertificate: provider.GetCertificate,
-		},
-		Protocols:         protocols,
-		ReadHeaderTimeout: 10 * time.Second,
-		// A review is read and answered well within the API server's 30 s maximum webhook timeout.
-		ReadTimeout:    30 * time.Second,
-		WriteTimeout:   30 * time.Second,
-		IdleTimeout:    90 * time.Second,
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       httpErrorLog(log),
+	srv := webhook.NewServer(webhook.Options{
+		Host:       cfg.bindAddress,
+		Port:       port,
+		WebhookMux: routes,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+			c.MinVersion = cfg.tlsMinVersion
+			c.CipherSuites = tls12Suites
+			c.GetCertificate = provider.GetCertificate
+			// HTTP/2 is opt-in: its stream multiplexing is what the rapid-reset attacks abuse, and the API
+			// server gains nothing from it on short review calls. This is how controller-runtime's own
+			// scaffolds turn it off.
+			c.NextProtos = []string{"http/1.1"}
+			if cfg.http2 {
+				c.NextProtos = []string{"h2", "http/1.1"}
+			}
+		}},
+	})
+	for _, p := range mux.Paths() {
+		srv.Register(p, mux)
+	}
+	return srv
+}
+
+// webhookPort is --port, or for 0 (tests) a port free at the time of asking: controller-runtime's server
+// takes a number, not a listener, and would read 0 as its own default.
+func webhookPort(cfg *serveConfig) (int, error) {
+	if cfg.port != 0 {
+		return cfg.port, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.bindAddress, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("webhook listener: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitListening returns once the webhook port accepts connections, or the server's error if it stopped
+// first (a port in use, say).
+func waitListening(host string, port int, stopped <-chan error) (net.Addr, error) {
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			defer c.Close()
+			return c.RemoteAddr(), nil
+		}
+		select {
+		case err := <-stopped:
+			if err == nil {
+				err = errors.New("stopped")
+			}
+			return nil, fmt.Errorf("webhook server on port %d: %w", port, err)
+		case <-tick.C:
+		}
 	}
 }
 
@@ -142,16 +185,25 @@ func newRegistry(provider certs.Provider) (*prometheus.Registry, *admission.Metr
 	return reg, metrics, nil
 }
 
-// drain stops accepting reviews, turns /readyz false, and waits up to grace for those in flight. The
-// metrics server goes last, so that /readyz says "shutting down" for the whole drain.
-func drain(grace time.Duration, state *serveState, webhook, metrics *http.Server, log logr.Logger) error {
+// drain stops accepting reviews, turns /readyz false, and waits up to grace for those in flight, then
+// aborts them. The metrics server goes last, so that /readyz says "shutting down" for the whole drain.
+func drain(grace time.Duration, state *serveState, stopServing, abortReviews context.CancelFunc, webhookDone <-chan error, metrics *http.Server, log logr.Logger) error {
 	state.draining.Store(true)
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
+	stopServing()
 	var err error
-	if shutdownErr := webhook.Shutdown(ctx); shutdownErr != nil {
-		err = fmt.Errorf("reviews still in flight after --shutdown-grace %s were cut short", grace)
-		_ = webhook.Close()
+	if webhookDone != nil {
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case err = <-webhookDone:
+		case <-timer.C:
+			abortReviews()
+			err = fmt.Errorf("reviews still in flight after --shutdown-grace %s were cut short", grace)
+			select {
+			case <-webhookDone:
+			case <-time.After(5 * time.Second):
+			}
+		}
 	}
 	mctx, mcancel := context.WithTimeout(context.Background(), time.Second)
 	defer mcancel()
@@ -203,10 +255,12 @@ func newLogger(level, format string, w io.Writer) (logr.Logger, error) {
 	return zapr.NewLogger(zap.New(core)), nil
 }
 
-// httpErrorLog sends net/http's own complaints (TLS handshake failures, mostly) to the debug level: a
-// client refused for offering TLS 1.1 is not worth a line at info.
-func httpErrorLog(log logr.Logger) *stdlog.Logger {
-	return stdlog.New(logrWriter{log.WithName("http").V(1)}, "", 0)
+// routeStdLog sends net/http's own complaints (TLS handshake failures, mostly) to the debug level: a
+// client refused for offering TLS 1.1 is not worth a line at info. controller-runtime's webhook server
+// gives its http.Server no ErrorLog, so they go to the standard logger, which this redirects.
+func routeStdLog(log logr.Logger) {
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(logrWriter{log.WithName("http").V(1)})
 }
 
 type logrWriter struct{ log logr.Logger }

@@ -61,7 +61,17 @@ type Options struct {
 	// Logger gets one line per review at V(1), denials at V(0), internal errors as errors. It never gets
 	// object content: only uid, kind, namespace/name, operation and field paths.
 	Logger logr.Logger
+	// Lifetime, if not nil, is the context the HTTP server makes the base of every request's, and ends to
+	// begin its shutdown, as controller-runtime's webhook server does. A review in flight when it ends is
+	// let finish, since a drain is there to answer what was accepted; it is still cut short when its client
+	// goes away, its ?timeout passes, or Abort ends.
+	Lifetime context.Context
+	// Abort, if not nil, ends the reviews in flight when it ends: the end of the shutdown grace period.
+	Abort context.Context
 }
+
+// reviewDeadline bounds reading and answering one review: the API server's longest webhook timeout is 30 s.
+const reviewDeadline = 30 * time.Second
 
 // Mux answers admission reviews on the paths of its routes.
 type Mux struct {
@@ -132,6 +142,11 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	m.opts.Metrics.enter()
 	defer m.opts.Metrics.leave()
+	// Per request rather than per server, so that they hold whichever HTTP server carries the mux; a
+	// writer without deadlines (a test's recorder) just does not have them.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(start.Add(reviewDeadline))
+	_ = rc.SetWriteDeadline(start.Add(reviewDeadline))
 
 	ep := m.paths[r.URL.Path]
 	if ep == nil {
@@ -180,7 +195,9 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp, verdict, cause := m.admit(withTimeout(r), ep, review.Request, bufs)
+	ctx, cancel := m.reviewContext(r)
+	defer cancel()
+	resp, verdict, cause := m.admit(ctx, ep, review.Request, bufs)
 	out, err := appendResponse(bufs.out[:0], review, resp)
 	bufs.out = out
 	if err != nil {
@@ -243,22 +260,47 @@ func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest
 	return h.Admit(ctx, req)
 }
 
-// withTimeout honours the ?timeout= the API server adds to every webhook call: past it, the API server has
-// already applied the failure policy, so work on the review is wasted.
-func withTimeout(r *http.Request) context.Context {
+// reviewContext is the context a handler gets. It honours the ?timeout= the API server adds to every
+// webhook call: past it, the API server has already applied the failure policy, so work on the review is
+// wasted. With Options.Lifetime it outlives the server's shutdown signal but not its client (see Options).
+func (m *Mux) reviewContext(r *http.Request) (context.Context, context.CancelFunc) {
 	ctx := r.Context()
-	if r.URL.RawQuery == "" {
-		return ctx
+	var stops []func() bool
+	if m.opts.Lifetime != nil || m.opts.Abort != nil {
+		parent := ctx
+		var cancel context.CancelFunc
+		if life := m.opts.Lifetime; life != nil {
+			ctx, cancel = context.WithCancel(context.WithoutCancel(parent))
+			// The request's context ends with the server's lifetime (its parent) or with its client; only
+			// the latter ends the review. A parent is cancelled before its children, so life.Err() tells
+			// the two apart.
+			stops = append(stops, context.AfterFunc(parent, func() {
+				if life.Err() == nil {
+					cancel()
+				}
+			}))
+		} else {
+			ctx, cancel = context.WithCancel(parent)
+		}
+		if m.opts.Abort != nil {
+			stops = append(stops, context.AfterFunc(m.opts.Abort, cancel))
+		}
+		stops = append(stops, func() bool { cancel(); return true })
 	}
-	if t := r.URL.Query().Get("timeout"); t != "" {
-		if d, err := time.ParseDuration(t); err == nil && d > 0 {
-			ctx, cancel := context.WithTimeout(ctx, d)
-			// The request's context ends with the request; the timer goes with it.
-			context.AfterFunc(r.Context(), cancel)
-			return ctx
+	if r.URL.RawQuery != "" {
+		if t := r.URL.Query().Get("timeout"); t != "" {
+			if d, err := time.ParseDuration(t); err == nil && d > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				stops = append(stops, func() bool { cancel(); return true })
+			}
 		}
 	}
-	return ctx
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
 }
 
 func (m *Mux) fail(w http.ResponseWriter, path string, start time.Time, size, code int, message string) {

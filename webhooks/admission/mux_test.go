@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -444,5 +445,62 @@ func TestPatchAppender(t *testing.T) {
 	}
 	if !reused {
 		t.Error("the patch buffer was never lent again")
+	}
+}
+
+// TestReviewsOutliveTheServersShutdownSignal: a review in flight when the server's lifetime ends (how
+// controller-runtime's webhook server begins its shutdown) goes on until Abort ends; before that, a
+// review still ends when its client goes away.
+func TestReviewsOutliveTheServersShutdownSignal(t *testing.T) {
+	for _, end := range []string{"abort", "client"} {
+		t.Run(end, func(t *testing.T) {
+			life, stopServing := context.WithCancel(context.Background())
+			defer stopServing()
+			abort, abortReviews := context.WithCancel(context.Background())
+			defer abortReviews()
+			entered, verdict := make(chan context.Context, 1), make(chan error, 1)
+			h := admission.HandlerFunc(func(ctx context.Context, _ *admissionv1.AdmissionRequest) admission.Result {
+				entered <- ctx
+				<-ctx.Done()
+				verdict <- ctx.Err()
+				return admission.Result{Err: ctx.Err()}
+			})
+			m, err := admission.NewMux(admission.Options{Lifetime: life, Abort: abort},
+				admission.Route{Path: "/validate/objectstores", Resource: storesGVR, Handler: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			client, clientGone := context.WithCancel(context.Background())
+			defer clientGone()
+			// The request's context derives from the server's lifetime, as net/http's BaseContext makes it.
+			reqCtx, cancelReq := context.WithCancel(life)
+			stop := context.AfterFunc(client, cancelReq)
+			defer stop()
+			req := httptest.NewRequestWithContext(reqCtx, http.MethodPost, "/validate/objectstores",
+				bytes.NewReader(reviewJSON(t, storesGVR, "ObjectStore", nil)))
+			req.Header.Set("Content-Type", "application/json")
+			go m.ServeHTTP(httptest.NewRecorder(), req)
+			ctx := <-entered
+			if end == "client" {
+				clientGone()
+				if err := <-verdict; !errors.Is(err, context.Canceled) {
+					t.Fatalf("review ended with %v, want context.Canceled", err)
+				}
+				return
+			}
+			stopServing()
+			select {
+			case err := <-verdict:
+				t.Fatalf("the review ended (%v) with the server's lifetime", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("review context ended with the server's lifetime: %v", ctx.Err())
+			}
+			abortReviews()
+			if err := <-verdict; !errors.Is(err, context.Canceled) {
+				t.Fatalf("review ended with %v, want context.Canceled", err)
+			}
+		})
 	}
 }
