@@ -47,7 +47,7 @@ func (v *validator) azurePath(dest string, creds *v1.AzureCredentials) {
 			return
 		}
 	}
-	account, container, prefix := destinationParts(dest)
+	account, container, prefix := location.Split(dest)
 	switch {
 	case account == "" || container == "":
 		v.deny(field.Invalid(pathDest, displayURL(dest), "a host outside the Azure clouds is an emulator; write "+azureEmulatorForm))
@@ -68,7 +68,7 @@ const msgAzureContainer = "the container must be 3 to 63 lowercase letters, digi
 // azureCloudPath checks <account>.[<zone or privatelink>.]<blob suffix>/<container>/<path>; the account is
 // the host's first label, as wal-archiver reads it.
 func (v *validator) azureCloudPath(dest, scheme, suffix string, hasPort bool) {
-	account, container, prefix := destinationParts(dest)
+	account, container, prefix := location.Split(dest)
 	switch {
 	case hasPort:
 		v.deny(field.Invalid(pathDest, displayURL(dest), "remove the port; barman reads a host with a port as an emulator"))

@@ -53,6 +53,8 @@ func commonCases() []ruleCase {
 		{rule: "destination", name: "google console form", obj: with(gcsGKE, func(o *v1.ObjectStore) {
 			o.Spec.Configuration.DestinationPath = "https://console.cloud.google.com/storage/browser/pg-backups/db"
 		})},
+		// Schemes are case-insensitive for barman and wal-archiver alike (RFC 3986).
+		{rule: "destination", name: "scheme in capitals", obj: with(s3Keys, func(o *v1.ObjectStore) { o.Spec.Configuration.DestinationPath = "S3://backups/db" })},
 		{rule: "destination", name: "empty", obj: with(s3Keys, func(o *v1.ObjectStore) { o.Spec.Configuration.DestinationPath = "" }),
 			deny: []string{"spec.configuration.destinationPath"}},
 		{rule: "destination", name: "unknown scheme", obj: with(s3Keys, func(o *v1.ObjectStore) { o.Spec.Configuration.DestinationPath = "backups/db" }),

@@ -110,7 +110,7 @@ func googleCases() []ruleCase {
 		{rule: "google-bucket", name: "underscore", obj: dest(gcsGKE, "gs://pg_backups/db")},
 		{rule: "google-bucket", name: "dotted", obj: dest(gcsGKE, "gs://backups.example.com/db")},
 		{rule: "google-bucket", name: "missing", obj: dest(gcsGKE, "gs:///db"), deny: dp},
-		{rule: "google-bucket", name: "console form without bucket", obj: dest(gcsGKE, googleConsolePrefix), deny: dp},
+		{rule: "google-bucket", name: "console form without bucket", obj: dest(gcsGKE, "https://console.cloud.google.com/storage/browser/"), deny: dp},
 		{rule: "google-bucket", name: "uppercase", obj: dest(gcsGKE, "gs://PG-Backups/db"), deny: dp},
 		{rule: "google-bucket", name: "goog prefix", obj: dest(gcsGKE, "gs://goog-backups/db"), deny: dp},
 		{rule: "google-bucket", name: "google inside", obj: dest(gcsGKE, "gs://my-google-backups/db"), deny: dp},

@@ -5,12 +5,13 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
 // googlePath checks gs://bucket/prefix and the console form barman rewrites to it.
 func (v *validator) googlePath(dest string) {
-	_, bucket, prefix := destinationParts(dest)
+	_, bucket, prefix := location.Split(dest)
 	if bucket == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write gs://bucket/path"))
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
@@ -58,7 +59,7 @@ func TestRulesReadDestinationsAsTheArchiver(t *testing.T) {
 			t.Errorf("%s: wal-archiver cannot open %q (%s): %v", d.from, d.path, d.provider, err)
 			continue
 		}
-		account, bucket, prefix := destinationParts(d.path)
+		account, bucket, prefix := location.Split(d.path)
 		if loc.Bucket != bucket || loc.Prefix != strings.Trim(prefix, "/") || loc.Account != account {
 			t.Errorf("%s: %q: wal-archiver reads account %q, bucket %q, prefix %q; the rules %q, %q, %q",
 				d.from, d.path, loc.Account, loc.Bucket, loc.Prefix, account, bucket, strings.Trim(prefix, "/"))

@@ -3,13 +3,14 @@ package objectstore
 import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/location"
 	v1 "github.com/objectstore-webhook/objectstore-webhook/schema/barmancloud/v1"
 )
 
 // s3Path checks s3://bucket/prefix. With an endpointURL the store is S3-compatible: AWS's reserved names
 // are not checked and uppercase, '_' and odd lengths warn, since some of those stores accept them.
 func (v *validator) s3Path(dest string, compatible bool) {
-	_, bucket, prefix := destinationParts(dest)
+	_, bucket, prefix := location.Split(dest)
 	if bucket == "" {
 		v.deny(field.Invalid(pathDest, displayURL(dest), "the bucket is missing; write s3://bucket/path"))
 		return

@@ -46,17 +46,14 @@ func (p provider) label() string {
 	return "no provider"
 }
 
-// googleConsolePrefix is the console URL form of a bucket that barman rewrites to gs://.
-const googleConsolePrefix = "https://console.cloud.google.com/storage/browser/"
-
 // schemeProvider is the provider a destinationPath's scheme points at, as barman parses it.
 func schemeProvider(dest string) provider {
-	switch {
-	case strings.HasPrefix(dest, "s3://"):
+	switch location.Scheme(dest) {
+	case location.ProviderS3:
 		return providerS3
-	case strings.HasPrefix(dest, "gs://"), strings.HasPrefix(dest, googleConsolePrefix):
+	case location.ProviderGoogle:
 		return providerGoogle
-	case strings.HasPrefix(dest, "https://"), strings.HasPrefix(dest, "http://"):
+	case location.ProviderAzure:
 		return providerAzure
 	}
 	return providerNone
@@ -129,34 +126,6 @@ func (v *validator) store(o *v1.ObjectStore) {
 
 // msgEncryptionIgnored: wal-archiver, like barman-cloud, passes the encryption only to its S3 driver.
 const msgEncryptionIgnored = "ignored by barman-cloud and wal-archiver: server-side encryption is for S3 only"
-
-// destinationParts splits dest as the rules read it: the Azure account (the cloud host's first label, or
-// the emulator path's first segment), the bucket or container, and the prefix as written (a '//' in it is
-// a finding). TestRulesReadDestinationsAsTheArchiver holds it to wal-archiver's parse (package location).
-func destinationParts(dest string) (account, bucket, prefix string) {
-	switch schemeProvider(dest) {
-	case providerS3:
-		bucket, prefix, _ = strings.Cut(dest[len("s3://"):], "/")
-	case providerGoogle:
-		rest, ok := strings.CutPrefix(dest, "gs://")
-		if !ok {
-			rest = dest[len(googleConsolePrefix):]
-		}
-		bucket, prefix, _ = strings.Cut(rest, "/")
-	case providerAzure:
-		_, rest, _ := strings.Cut(dest, "://")
-		host, path, _ := strings.Cut(rest, "/")
-		hostname, _, _ := strings.Cut(host, ":")
-		if _, cloud := location.AzureBlobSuffix(hostname); cloud {
-			account, _, _ = strings.Cut(hostname, ".")
-			bucket, prefix, _ = strings.Cut(path, "/")
-		} else {
-			account, rest, _ = strings.Cut(path, "/")
-			bucket, prefix, _ = strings.Cut(rest, "/")
-		}
-	}
-	return account, bucket, prefix
-}
 
 // destination checks destinationPath against the credentials block, then its structure for the provider.
 func (v *validator) destination(cfg *v1.BarmanObjectStoreConfiguration, prov provider) {
