@@ -89,9 +89,13 @@ func (d *Decoder) Str(start int, into *string) int {
 	case plain:
 		*into = string(s)
 	default:
-		if Unmarshal(d.B[start:end], into) != nil {
+		// Into a variable of this branch, so that into itself does not escape: the callers' strings stay on
+		// their stacks on the common path.
+		var unescaped string
+		if Unmarshal(d.B[start:end], &unescaped) != nil {
 			return d.Fail()
 		}
+		*into = unescaped
 	}
 	return end
 }

@@ -195,8 +195,8 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, cancel := m.reviewContext(r)
-	defer cancel()
+	ctx, release := m.reviewContext(r)
+	defer release.release()
 	resp, verdict, cause := m.admit(ctx, ep, review.Request, bufs)
 	out, err := appendResponse(bufs.out[:0], review, resp)
 	bufs.out = out
@@ -263,42 +263,55 @@ func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest
 // reviewContext is the context a handler gets. It honours the ?timeout= the API server adds to every
 // webhook call: past it, the API server has already applied the failure policy, so work on the review is
 // wasted. With Options.Lifetime it outlives the server's shutdown signal but not its client (see Options).
-func (m *Mux) reviewContext(r *http.Request) (context.Context, context.CancelFunc) {
-	ctx := r.Context()
-	var stops []func() bool
-	if m.opts.Lifetime != nil || m.opts.Abort != nil {
+// release frees what it holds once the review is answered.
+func (m *Mux) reviewContext(r *http.Request) (ctx context.Context, release reviewRelease) {
+	ctx = r.Context()
+	if life, abort := m.opts.Lifetime, m.opts.Abort; life != nil || abort != nil {
 		parent := ctx
 		var cancel context.CancelFunc
-		if life := m.opts.Lifetime; life != nil {
+		if life != nil {
 			ctx, cancel = context.WithCancel(context.WithoutCancel(parent))
 			// The request's context ends with the server's lifetime (its parent) or with its client; only
 			// the latter ends the review. A parent is cancelled before its children, so life.Err() tells
 			// the two apart.
-			stops = append(stops, context.AfterFunc(parent, func() {
+			release.stopParent = context.AfterFunc(parent, func() {
 				if life.Err() == nil {
 					cancel()
 				}
-			}))
+			})
 		} else {
 			ctx, cancel = context.WithCancel(parent)
 		}
-		if m.opts.Abort != nil {
-			stops = append(stops, context.AfterFunc(m.opts.Abort, cancel))
+		if abort != nil {
+			release.stopAbort = context.AfterFunc(abort, cancel)
 		}
-		stops = append(stops, func() bool { cancel(); return true })
+		release.cancel = cancel
 	}
 	if r.URL.RawQuery != "" {
 		if t := r.URL.Query().Get("timeout"); t != "" {
 			if d, err := time.ParseDuration(t); err == nil && d > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, d)
-				stops = append(stops, func() bool { cancel(); return true })
+				ctx, release.cancelTimeout = context.WithTimeout(ctx, d)
 			}
 		}
 	}
-	return ctx, func() {
-		for _, stop := range stops {
+	return ctx, release
+}
+
+// reviewRelease undoes what reviewContext set up; a value, so that the common case allocates nothing.
+type reviewRelease struct {
+	cancel, cancelTimeout context.CancelFunc
+	stopParent, stopAbort func() bool
+}
+
+func (r *reviewRelease) release() {
+	for _, stop := range [...]func() bool{r.stopParent, r.stopAbort} {
+		if stop != nil {
 			stop()
+		}
+	}
+	for _, cancel := range [...]context.CancelFunc{r.cancelTimeout, r.cancel} {
+		if cancel != nil {
+			cancel()
 		}
 	}
 }
