@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/objectstore-webhook/objectstore-webhook/internal/docreader"
 	"github.com/objectstore-webhook/objectstore-webhook/webhooks/pod"
 )
 
@@ -27,58 +22,33 @@ Exit status: 0 done, 1 a pod could not be injected under --injection-failure=den
 Flags:
 `
 
-// injectPaths is a repeatable -f.
-type injectPaths []string
-
-func (p *injectPaths) String() string     { return strings.Join(*p, ",") }
-func (p *injectPaths) Set(s string) error { *p = append(*p, s); return nil }
-
 func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inject", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, injectUsage); fs.PrintDefaults() }
-	var paths injectPaths
-	fs.Var(&paths, "f", "file, directory or - (stdin); repeatable")
-	namespace := fs.String("namespace", "default", "namespace of the documents that name none")
+	cmd := newDocumentsCommand("inject", injectUsage, stderr)
 	var conf pod.Config
-	conf.AddFlags(fs, true)
-	fs.StringVar(&conf.InjectionFailure, "injection-failure", "admit",
+	conf.AddFlags(cmd.fs, true)
+	cmd.fs.StringVar(&conf.InjectionFailure, "injection-failure", "admit",
 		"admit: report a pod that cannot be injected and go on; deny: also exit with status 1")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	usageError := func(msg string) int {
-		fmt.Fprintln(stderr, "inject: "+msg)
-		fmt.Fprintln(stderr, "Run 'objectstore-webhook inject -h' for usage.")
-		return 2
+	if code, ok := cmd.parse(args); !ok {
+		return code
 	}
 	opts, err := conf.Options(nil)
 	if err != nil {
-		return usageError(err.Error())
+		return cmd.usageError(err.Error())
 	}
 	deny, err := conf.DenyOnFailure()
 	switch {
 	case err != nil:
-		return usageError(err.Error())
-	case fs.NArg() > 0:
-		return usageError("unexpected argument " + strconv.Quote(fs.Arg(0)) + "; name inputs with -f")
-	case len(paths) == 0:
-		return usageError("no input; name files, directories or - with -f")
-	case *namespace == "":
-		return usageError("--namespace must not be empty")
+		return cmd.usageError(err.Error())
+	case cmd.inputError() != "":
+		return cmd.usageError(cmd.inputError())
 	}
-	docs, err := docreader.Read(paths, stdin)
-	if err != nil {
-		fmt.Fprintln(stderr, "inject: "+err.Error())
+	docs, ok := cmd.read(stdin)
+	if !ok {
 		return 2
 	}
-	out, notes, err := injectDocuments(context.Background(), docs, *namespace, opts)
+	out, notes, err := injectDocuments(context.Background(), docs, *cmd.namespace, opts)
 	if err != nil {
-		fmt.Fprintln(stderr, "inject: "+err.Error())
-		return 2
+		return cmd.fail(err)
 	}
 	for i, doc := range out {
 		y, err := yaml.JSONToYAML(doc)
@@ -90,8 +60,7 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, "---")
 		}
 		if _, err := stdout.Write(y); err != nil {
-			fmt.Fprintln(stderr, "inject: "+err.Error())
-			return 2
+			return cmd.fail(err)
 		}
 	}
 	failed := false

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -28,12 +27,6 @@ Exit status: 0 nothing denied, 1 something denied, 2 usage error or unreadable i
 Flags:
 `
 
-// pathList is a repeatable -f.
-type pathList []string
-
-func (p *pathList) String() string     { return strings.Join(*p, ",") }
-func (p *pathList) Set(s string) error { *p = append(*p, s); return nil }
-
 // finding is one line of the report.
 type finding struct {
 	File      string `json:"file"`
@@ -54,47 +47,28 @@ type report struct {
 }
 
 func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, validateUsage); fs.PrintDefaults() }
-	var paths pathList
-	fs.Var(&paths, "f", "file, directory or - (stdin); repeatable")
-	output := fs.String("o", "text", "output format: text or json")
-	checks := fs.String("secret-checks", "warn", "what a missing Secret or key, or unusable Secret content, does: deny, warn or off")
-	namespace := fs.String("namespace", "default", "namespace of the documents that name none")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	usageError := func(msg string) int {
-		fmt.Fprintln(stderr, "validate: "+msg)
-		fmt.Fprintln(stderr, "Run 'objectstore-webhook validate -h' for usage.")
-		return 2
+	cmd := newDocumentsCommand("validate", validateUsage, stderr)
+	output := cmd.fs.String("o", "text", "output format: text or json")
+	checks := cmd.fs.String("secret-checks", "warn", "what a missing Secret or key, or unusable Secret content, does: deny, warn or off")
+	if code, ok := cmd.parse(args); !ok {
+		return code
 	}
 	mode, err := objectstore.ParseSecretChecks(*checks)
 	switch {
-	case fs.NArg() > 0:
-		return usageError("unexpected argument " + strconv.Quote(fs.Arg(0)) + "; name inputs with -f")
-	case len(paths) == 0:
-		return usageError("no input; name files, directories or - with -f")
+	case cmd.inputError() != "":
+		return cmd.usageError(cmd.inputError())
 	case *output != "text" && *output != "json":
-		return usageError("-o must be text or json, not " + strconv.Quote(*output))
+		return cmd.usageError("-o must be text or json, not " + strconv.Quote(*output))
 	case err != nil:
-		return usageError("--secret-checks: " + err.Error())
-	case *namespace == "":
-		return usageError("--namespace must not be empty")
+		return cmd.usageError("--secret-checks: " + err.Error())
 	}
-	docs, err := docreader.Read(paths, stdin)
-	if err != nil {
-		fmt.Fprintln(stderr, "validate: "+err.Error())
+	docs, ok := cmd.read(stdin)
+	if !ok {
 		return 2
 	}
-	rep := validateDocuments(docs, *namespace, objectstore.Options{SecretChecks: mode})
+	rep := validateDocuments(docs, *cmd.namespace, objectstore.Options{SecretChecks: mode})
 	if err := writeReport(stdout, *output, rep); err != nil {
-		fmt.Fprintln(stderr, "validate: "+err.Error())
-		return 2
+		return cmd.fail(err)
 	}
 	if *output == "text" {
 		fmt.Fprintln(stderr, "validate: "+count(rep.ObjectStores, "ObjectStore")+", "+count(rep.Denied, "denial")+", "+count(rep.Warnings, "warning"))

@@ -15,9 +15,8 @@ import (
 type Decoder struct {
 	B  []byte
 	OK bool
-	// Intern, if set, turns the bytes of a plain string into the string, so that values recurring in every
-	// input can cost no allocation.
-	Intern func([]byte) string
+	// Intern, if set, gives the strings values recurring in every input, so that they cost no allocation.
+	Intern *Interner
 }
 
 // NewDecoder starts a decode of b.
@@ -85,7 +84,7 @@ func (d *Decoder) Str(start int, into *string) int {
 	}
 	switch {
 	case plain && d.Intern != nil:
-		*into = d.Intern(s)
+		*into = d.Intern.String(s)
 	case plain:
 		*into = string(s)
 	default:

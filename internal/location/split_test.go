@@ -6,19 +6,22 @@ import (
 )
 
 func TestSplit(t *testing.T) {
-	for _, c := range []struct{ in, account, bucket, prefix string }{
-		{"s3://b//a/", "", "b", "/a/"},
-		{"s3://", "", "", ""},
-		{"gs://b/p", "", "b", "p"},
-		{"https://console.cloud.google.com/storage/browser/b/p/", "", "b", "p/"},
-		{"https://acct.z12.blob.storage.azure.net/c/p", "acct", "c", "p"},
-		{"https://acct.blob.core.windows.net", "acct", "", ""},
-		{"http://127.0.0.1:10000/devstoreaccount1/c/p/q", "devstoreaccount1", "c", "p/q"},
-		{"ftp://x/y", "", "", ""},
-	} {
-		a, b, p := Split(c.in)
-		if a != c.account || b != c.bucket || p != c.prefix {
-			t.Errorf("Split(%q) = %q %q %q, want %q %q %q", c.in, a, b, p, c.account, c.bucket, c.prefix)
+	// account, bucket, prefix
+	want := map[string][3]string{
+		"s3://b//a/": {"", "b", "/a/"},
+		"s3://":      {},
+		"gs://b/p":   {"", "b", "p"},
+		"https://console.cloud.google.com/storage/browser/b/p/": {"", "b", "p/"},
+		"https://acct.z12.blob.storage.azure.net/c/p":           {"acct", "c", "p"},
+		"https://acct.blob.core.windows.net":                    {"acct", "", ""},
+		"http://127.0.0.1:10000/devstoreaccount1/c/p/q":         {"devstoreaccount1", "c", "p/q"},
+		"HTTPS://acct.blob.core.windows.net/c":                  {"acct", "c", ""},
+		"ftp://x/y":                                             {},
+	}
+	for in, w := range want {
+		a, b, p := Split(in)
+		if got := [3]string{a, b, p}; got != w {
+			t.Errorf("Split(%q) = %q, want %q", in, got, w)
 		}
 	}
 }

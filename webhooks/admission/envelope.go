@@ -15,7 +15,7 @@ import (
 // result or error stands. FuzzDecodeReview holds the two to the same result.
 func fastReview(body []byte) (review *admissionv1.AdmissionReview, ok bool) {
 	d := envelope{Decoder: jsonscan.NewDecoder(body)}
-	d.Intern = intern
+	d.Intern = reviewConstants
 	review = &admissionv1.AdmissionReview{}
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
@@ -137,16 +137,22 @@ func (d *envelope) str(bit uint, start int, into *string) int {
 	return d.Str(start, into)
 }
 
-// fields decodes an object of three string members, which field maps to their place and number;
-// unknown members are skipped and duplicates give up.
-func (d *envelope) fields(start, depth int, field func(key []byte) (*string, int)) int {
-	if d.B[start] != '{' {
+// triple decodes a group/version/<third> object (a GroupVersionKind or GroupVersionResource) into its
+// three strings; unknown members are skipped and duplicates give up.
+func (d *envelope) triple(bit uint, start, depth int, third string, group, version, last *string) int {
+	if !d.once(bit) || d.B[start] != '{' {
 		return d.Fail()
 	}
 	var seen [3]bool
 	return jsonscan.ScanObject(d.B, start, depth+1, func(key []byte, start, depth int) int {
-		into, n := field(key)
-		if into == nil {
+		n, into := 0, group
+		switch string(key) {
+		case "group":
+		case "version":
+			n, into = 1, version
+		case third:
+			n, into = 2, last
+		default:
 			return d.unknown(key, start, depth)
 		}
 		if seen[n] {
@@ -158,37 +164,11 @@ func (d *envelope) fields(start, depth int, field func(key []byte) (*string, int
 }
 
 func (d *envelope) gvk(bit uint, start, depth int, into *metav1.GroupVersionKind) int {
-	if !d.once(bit) {
-		return d.Fail()
-	}
-	return d.fields(start, depth, func(key []byte) (*string, int) {
-		switch string(key) {
-		case "group":
-			return &into.Group, 0
-		case "version":
-			return &into.Version, 1
-		case "kind":
-			return &into.Kind, 2
-		}
-		return nil, 0
-	})
+	return d.triple(bit, start, depth, "kind", &into.Group, &into.Version, &into.Kind)
 }
 
 func (d *envelope) gvr(bit uint, start, depth int, into *metav1.GroupVersionResource) int {
-	if !d.once(bit) {
-		return d.Fail()
-	}
-	return d.fields(start, depth, func(key []byte) (*string, int) {
-		switch string(key) {
-		case "group":
-			return &into.Group, 0
-		case "version":
-			return &into.Version, 1
-		case "resource":
-			return &into.Resource, 2
-		}
-		return nil, 0
-	})
+	return d.triple(bit, start, depth, "resource", &into.Group, &into.Version, &into.Resource)
 }
 
 func (d *envelope) userInfo(bit uint, start, depth int, into *authenticationv1.UserInfo) int {
@@ -232,30 +212,6 @@ func (d *envelope) userInfo(bit uint, start, depth int, into *authenticationv1.U
 	})
 }
 
-// intern returns the values that recur in every review, whatever its resource, as constants, so that they
-// cost no allocation; the compiler turns the switch on string(b) into comparisons without converting b.
-func intern(b []byte) string {
-	switch string(b) {
-	case "":
-		return ""
-	case "v1":
-		return "v1"
-	case "CREATE":
-		return "CREATE"
-	case "UPDATE":
-		return "UPDATE"
-	case "DELETE":
-		return "DELETE"
-	case "CONNECT":
-		return "CONNECT"
-	case "system:authenticated":
-		return "system:authenticated"
-	case "system:serviceaccounts":
-		return "system:serviceaccounts"
-	case "system:masters":
-		return "system:masters"
-	case "system:nodes":
-		return "system:nodes"
-	}
-	return string(b)
-}
+// reviewConstants are the values that recur in every review, whatever its resource.
+var reviewConstants = jsonscan.NewInterner("", "v1", "CREATE", "UPDATE", "DELETE", "CONNECT",
+	"system:authenticated", "system:serviceaccounts", "system:masters", "system:nodes")

@@ -140,16 +140,8 @@ func (v *validator) azureCredentials(c *v1.AzureCredentials) {
 			v.deny(field.Required(pathAzureAccount, "set storageAccount, which storageKey and storageSasToken need"))
 		}
 	}
-	if c.ConnectionString != nil {
-		v.secretRef(pathAzureConnString, c.ConnectionString, "connection string")
-	}
-	if c.StorageAccount != nil {
-		v.secretRef(pathAzureAccount, c.StorageAccount, "storage account name")
-	}
-	if c.StorageKey != nil {
-		v.secretRef(pathAzureKey, c.StorageKey, "storage account key")
-	}
-	if c.StorageSasToken != nil {
-		v.secretRef(pathAzureSAS, c.StorageSasToken, "SAS token")
-	}
+	v.optionalRef(pathAzureConnString, c.ConnectionString, "connection string")
+	v.optionalRef(pathAzureAccount, c.StorageAccount, "storage account name")
+	v.optionalRef(pathAzureKey, c.StorageKey, "storage account key")
+	v.optionalRef(pathAzureSAS, c.StorageSasToken, "SAS token")
 }

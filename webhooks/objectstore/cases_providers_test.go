@@ -104,13 +104,16 @@ func azureCases() []ruleCase {
 	}
 }
 
+// googleConsoleForm is the Cloud Console URL of a bucket, which barman rewrites to gs://.
+const googleConsoleForm = "https://console.cloud.google.com/storage/browser/"
+
 func googleCases() []ruleCase {
 	dp := []string{"spec.configuration.destinationPath"}
 	return []ruleCase{
 		{rule: "google-bucket", name: "underscore", obj: dest(gcsGKE, "gs://pg_backups/db")},
 		{rule: "google-bucket", name: "dotted", obj: dest(gcsGKE, "gs://backups.example.com/db")},
 		{rule: "google-bucket", name: "missing", obj: dest(gcsGKE, "gs:///db"), deny: dp},
-		{rule: "google-bucket", name: "console form without bucket", obj: dest(gcsGKE, "https://console.cloud.google.com/storage/browser/"), deny: dp},
+		{rule: "google-bucket", name: "console form without bucket", obj: dest(gcsGKE, googleConsoleForm), deny: dp},
 		{rule: "google-bucket", name: "uppercase", obj: dest(gcsGKE, "gs://PG-Backups/db"), deny: dp},
 		{rule: "google-bucket", name: "goog prefix", obj: dest(gcsGKE, "gs://goog-backups/db"), deny: dp},
 		{rule: "google-bucket", name: "google inside", obj: dest(gcsGKE, "gs://my-google-backups/db"), deny: dp},

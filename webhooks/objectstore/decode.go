@@ -33,7 +33,7 @@ func (Codec) Decode(raw []byte, o *v1.ObjectStore) error {
 // a fifth of the plain decoder's time.
 func decodeFast(raw []byte, o *v1.ObjectStore) bool {
 	d := &storeDecoder{jsonscan.NewDecoder(raw)}
-	d.Intern = intern
+	d.Intern = storeConstants
 	i := jsonscan.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
@@ -60,32 +60,6 @@ func decodeFast(raw []byte, o *v1.ObjectStore) bool {
 // storeDecoder adds the ObjectStore's own types to the shared helpers.
 type storeDecoder struct{ jsonscan.Decoder }
 
-// intern returns the values every store repeats as constants, so that they cost no allocation; the
-// compiler turns the switch on string(b) into comparisons without converting b.
-func intern(b []byte) string {
-	switch string(b) {
-	case "barmancloud.cnpg.io/v1":
-		return "barmancloud.cnpg.io/v1"
-	case "ObjectStore":
-		return "ObjectStore"
-	case "gzip":
-		return "gzip"
-	case "bzip2":
-		return "bzip2"
-	case "snappy":
-		return "snappy"
-	case "zstd":
-		return "zstd"
-	case "lz4":
-		return "lz4"
-	case "AES256":
-		return "AES256"
-	case "aws:kms":
-		return "aws:kms"
-	case "ACCESS_KEY_ID":
-		return "ACCESS_KEY_ID"
-	case "ACCESS_SECRET_KEY":
-		return "ACCESS_SECRET_KEY"
-	}
-	return string(b)
-}
+// storeConstants are the values every store repeats.
+var storeConstants = jsonscan.NewInterner("barmancloud.cnpg.io/v1", "ObjectStore", "gzip", "bzip2", "snappy",
+	"zstd", "lz4", "AES256", "aws:kms", "ACCESS_KEY_ID", "ACCESS_SECRET_KEY")

@@ -161,9 +161,9 @@ func TestZeroMaxParallelIsToldFromAbsent(t *testing.T) {
 		t.Errorf("an absent maxParallel decodes as %v (fast path %v), want nil", o.Spec.Configuration.Wal.MaxParallel, ok)
 	}
 	review := strings.Replace(storeReview, `"maxParallel":4`, `"maxParallel":0`, 1) // the new object only
-	a := post(t, storeMux(t), "/validate/objectstores", "application/json", []byte(review))
-	st := a.review.Response.Result
-	if a.review.Response.Allowed || st == nil || st.Details == nil || len(st.Details.Causes) != 1 ||
+	a := post(t, storeMux(t), []byte(review))
+	st := a.Result
+	if a.Allowed || st == nil || st.Details == nil || len(st.Details.Causes) != 1 ||
 		st.Details.Causes[0].Field != "spec.configuration.wal.maxParallel" {
 		t.Fatalf("want one denial on spec.configuration.wal.maxParallel, got %s", a.raw)
 	}

@@ -86,16 +86,16 @@ func storeMux(tb testing.TB) *admission.Mux {
 
 func TestObjectStoreReviewThroughTheRealRules(t *testing.T) {
 	mux := storeMux(t)
-	a := post(t, mux, "/validate/objectstores", "application/json", []byte(storeReview))
-	if !a.review.Response.Allowed || len(a.review.Response.Warnings) != 0 {
+	a := post(t, mux, []byte(storeReview))
+	if !a.Allowed || len(a.Warnings) != 0 {
 		t.Fatalf("the benchmark's store is not clean: %s", a.raw)
 	}
 	// An update to a destination of no known provider is denied field by field (only the new object
 	// breaks the rule: the rules let an update keep what an older version already broke).
 	bad := strings.Replace(storeReview, "s3://payments-backups/db", "ftp://payments-backups/db", 1)
-	a = post(t, mux, "/validate/objectstores", "application/json", []byte(bad))
-	st := a.review.Response.Result
-	if a.review.Response.Allowed || st == nil || st.Details == nil || len(st.Details.Causes) == 0 {
+	a = post(t, mux, []byte(bad))
+	st := a.Result
+	if a.Allowed || st == nil || st.Details == nil || len(st.Details.Causes) == 0 {
 		t.Fatalf("want a per-field denial, got %s", a.raw)
 	}
 	if st.Details.Causes[0].Field != "spec.configuration.destinationPath" {
@@ -105,8 +105,8 @@ func TestObjectStoreReviewThroughTheRealRules(t *testing.T) {
 	mux2, _ := admission.NewMux(admission.Options{},
 		admission.Route{Path: "/validate/objectstores", Resource: v1.Resource, Handler: storeHandler(secretMap{})})
 	create := strings.Replace(storeReview, `"operation":"UPDATE"`, `"operation":"CREATE"`, 1)
-	a = post(t, mux2, "/validate/objectstores", "application/json", []byte(create))
-	if a.review.Response.Allowed || !strings.Contains(a.raw, "s3Credentials") {
+	a = post(t, mux2, []byte(create))
+	if a.Allowed || !strings.Contains(a.raw, "s3Credentials") {
 		t.Errorf("want a denial naming the credentials, got %s", a.raw)
 	}
 }
@@ -183,30 +183,30 @@ func TestObjectStoreRouteNamesAnotherKind(t *testing.T) {
 		"object that fails decode": strings.Replace(create, `"data":{"a":"b"}`, `"spec":"not an object"`, 1),
 	} {
 		t.Run(name, func(t *testing.T) {
-			a := post(t, storeMux(t), "/validate/objectstores", "application/json", []byte(review))
-			st := a.review.Response.Result
-			if a.review.Response.Allowed || st == nil || st.Code != http.StatusBadRequest || st.Message != want {
+			a := post(t, storeMux(t), []byte(review))
+			st := a.Result
+			if a.Allowed || st == nil || st.Code != http.StatusBadRequest || st.Message != want {
 				t.Fatalf("want a 400 denial %q, got %s", want, a.raw)
 			}
 		})
 	}
 }
 
-type answer struct {
-	code   int
-	review admissionv1.AdmissionReview
-	raw    string
+// reply is the mux's answer to a review POSTed to /validate/objectstores, and its body for messages.
+type reply struct {
+	*admissionv1.AdmissionResponse
+	raw string
 }
 
-func post(t testing.TB, h http.Handler, path, contentType string, body []byte) answer {
+func post(t testing.TB, mux http.Handler, body []byte) reply {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	a := answer{code: rec.Code, raw: rec.Body.String()}
-	if err := jsonscan.Unmarshal(rec.Body.Bytes(), &a.review); err != nil || a.review.Response == nil {
-		t.Fatalf("response is not a review with a response: %v\n%s", err, rec.Body.String())
+	req := httptest.NewRequest(http.MethodPost, "/validate/objectstores", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	mux.ServeHTTP(rec, req)
+	var out admissionv1.AdmissionReview
+	if err := jsonscan.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Response == nil {
+		t.Fatalf("HTTP %d, not a review with a response: %v\n%s", rec.Code, err, rec.Body.String())
 	}
-	return a
+	return reply{out.Response, rec.Body.String()}
 }

@@ -50,16 +50,8 @@ func (v *validator) s3Credentials(c *v1.S3Credentials) {
 			v.warn(pathS3SessionToken, "ignored by both barman-cloud and wal-archiver with inheritFromIAMRole")
 		}
 	}
-	if c.AccessKeyIDReference != nil {
-		v.secretRef(pathS3AccessKey, c.AccessKeyIDReference, "access key ID")
-	}
-	if c.SecretAccessKeyReference != nil {
-		v.secretRef(pathS3SecretKey, c.SecretAccessKeyReference, "secret access key")
-	}
-	if c.RegionReference != nil {
-		v.secretRef(pathS3Region, c.RegionReference, "region")
-	}
-	if c.SessionToken != nil {
-		v.secretRef(pathS3SessionToken, c.SessionToken, "session token")
-	}
+	v.optionalRef(pathS3AccessKey, c.AccessKeyIDReference, "access key ID")
+	v.optionalRef(pathS3SecretKey, c.SecretAccessKeyReference, "secret access key")
+	v.optionalRef(pathS3Region, c.RegionReference, "region")
+	v.optionalRef(pathS3SessionToken, c.SessionToken, "session token")
 }

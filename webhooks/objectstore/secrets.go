@@ -19,26 +19,34 @@ type fetchedSecret struct {
 	notFound bool
 }
 
+// refPart denies an empty or malformed name or key of a Secret reference; the messages are built only
+// for a denial, so that a valid store costs no allocation.
+func (v *validator) refPart(p *field.Path, child, value string, valid func(string) bool, required, what, invalid string) bool {
+	switch {
+	case value == "":
+		v.deny(field.Required(p.Child(child), required+what))
+	case !valid(value):
+		v.deny(field.Invalid(p.Child(child), clip(value, maxValueInDenial), invalid))
+	default:
+		return true
+	}
+	return false
+}
+
+// optionalRef is secretRef for a reference that may be absent.
+func (v *validator) optionalRef(p *field.Path, ref *v1.SecretKeySelector, what string) {
+	if ref != nil {
+		v.secretRef(p, ref, what)
+	}
+}
+
 // secretRef checks a reference and, when the Secret is visible, that it exists and holds a non-empty key.
 // It returns the key's bytes for content checks; they must never reach a message.
 func (v *validator) secretRef(p *field.Path, ref *v1.SecretKeySelector, what string) ([]byte, bool) {
-	ok := true
-	switch {
-	case ref.Name == "":
-		v.deny(field.Required(p.Child("name"), "name the Secret that holds the "+what))
-		ok = false
-	case !isDNSSubdomain(ref.Name):
-		v.deny(field.Invalid(p.Child("name"), clip(ref.Name, maxValueInDenial), "write a Secret name: lowercase letters, digits, '-' and '.', at most 253 characters"))
-		ok = false
-	}
-	switch {
-	case ref.Key == "":
-		v.deny(field.Required(p.Child("key"), "name the key of the Secret that holds the "+what))
-		ok = false
-	case !isSecretKey(ref.Key):
-		v.deny(field.Invalid(p.Child("key"), clip(ref.Key, maxValueInDenial), "write a Secret key: letters, digits, '-', '_' and '.'"))
-		ok = false
-	}
+	ok := v.refPart(p, "name", ref.Name, isDNSSubdomain, "name the Secret that holds the ", what,
+		"write a Secret name: lowercase letters, digits, '-' and '.', at most 253 characters")
+	ok = v.refPart(p, "key", ref.Key, isSecretKey, "name the key of the Secret that holds the ", what,
+		"write a Secret key: letters, digits, '-', '_' and '.'") && ok
 	if !ok || v.secrets == nil {
 		return nil, false
 	}
