@@ -1,5 +1,7 @@
 package jsonscan
 
+import "slices"
+
 // Interner returns constants for the byte strings it knows, so that values every input repeats (API
 // versions, kinds, operations, enums) cost no allocation. It looks only at the constants of b's length,
 // which keeps a miss to a comparison or two.
@@ -9,7 +11,7 @@ type Interner struct{ byLen [64][]string }
 func NewInterner(consts ...string) *Interner {
 	in := &Interner{}
 	for _, c := range consts {
-		if len(c) < len(in.byLen) {
+		if len(c) < len(in.byLen) && !slices.Contains(in.byLen[len(c)], c) {
 			in.byLen[len(c)] = append(in.byLen[len(c)], c)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -77,6 +78,7 @@ const reviewDeadline = 30 * time.Second
 type Mux struct {
 	opts  Options
 	paths map[string]*endpoint
+	names *jsonscan.Interner // what reviews of the routes repeat
 }
 
 type endpoint struct {
@@ -98,7 +100,9 @@ func NewMux(opts Options, routes ...Route) (*Mux, error) {
 		opts.MaxRequestBytes = DefaultMaxRequestBytes
 	}
 	m := &Mux{opts: opts, paths: map[string]*endpoint{}}
+	names := slices.Clone(reviewValues)
 	for _, r := range routes {
+		names = append(names, r.Resource.Group, r.Resource.Version, r.Resource.Resource, r.SubResource)
 		if !strings.HasPrefix(r.Path, "/") {
 			return nil, fmt.Errorf("route path %q must start with /", r.Path)
 		}
@@ -123,6 +127,7 @@ func NewMux(opts Options, routes ...Route) (*Mux, error) {
 		}
 		ep.served += resourceName(r.Resource, r.SubResource)
 	}
+	m.names = jsonscan.NewInterner(names...)
 	return m, nil
 }
 
@@ -184,7 +189,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.fail(w, ep.path, start, len(body), http.StatusBadRequest, fmt.Sprintf("reading the request body: %v", err))
 		return
 	}
-	review, err := DecodeReview(body)
+	review, err := decodeReview(body, m.names)
 	if err != nil {
 		code := http.StatusBadRequest
 		var re *ReviewError

@@ -39,10 +39,15 @@ func badReview(format string, args ...any) *ReviewError {
 // API server does. Any error is a *ReviewError. The request's Object.Raw and OldObject.Raw may point into
 // body, which must not change while the review is in use.
 func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
+	return decodeReview(body, reviewConstants)
+}
+
+// decodeReview is DecodeReview with names the values it interns.
+func decodeReview(body []byte, names *jsonscan.Interner) (*admissionv1.AdmissionReview, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badReview("empty body: expected an %s %s as JSON", reviewV1, reviewKind)
 	}
-	review, err := decodeReviewJSON(body)
+	review, err := decodeReviewJSON(body, names)
 	if err != nil {
 		return nil, badReview("the body is not an %s %s: %s", reviewV1, reviewKind, jsonscan.ErrorText(err))
 	}
@@ -65,8 +70,8 @@ func DecodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 
 // decodeReviewJSON takes the fast path when the review has the API server's shape, the plain decoder
 // otherwise; see fastReview.
-func decodeReviewJSON(body []byte) (*admissionv1.AdmissionReview, error) {
-	if review, ok := fastReview(body); ok {
+func decodeReviewJSON(body []byte, names *jsonscan.Interner) (*admissionv1.AdmissionReview, error) {
+	if review, ok := fastReview(body, names); ok {
 		return review, nil
 	}
 	review := &admissionv1.AdmissionReview{}
