@@ -147,11 +147,7 @@ func (m *Mux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	m.opts.Metrics.enter()
 	defer m.opts.Metrics.leave()
-	// Per request rather than per server, so that they hold whichever HTTP server carries the mux; a
-	// writer without deadlines (a test's recorder) just does not have them.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(start.Add(reviewDeadline))
-	_ = rc.SetWriteDeadline(start.Add(reviewDeadline))
+	setDeadlines(w, start.Add(reviewDeadline))
 
 	ep := m.paths[r.URL.Path]
 	if ep == nil {
@@ -263,6 +259,28 @@ func safeAdmit(ctx context.Context, h Handler, req *admissionv1.AdmissionRequest
 		return res
 	}
 	return h.Admit(ctx, req)
+}
+
+// setDeadlines bounds reading and writing the review's connection, per request rather than per server so
+// that they hold whichever HTTP server carries the mux, through wrappers such as controller-runtime's
+// metrics (as http.ResponseController finds them, without its error allocation for a writer that has
+// none, such as a test's recorder).
+func setDeadlines(w http.ResponseWriter, at time.Time) {
+	for {
+		if d, ok := w.(interface {
+			SetReadDeadline(time.Time) error
+			SetWriteDeadline(time.Time) error
+		}); ok {
+			_ = d.SetReadDeadline(at)
+			_ = d.SetWriteDeadline(at)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
 }
 
 // reviewContext is the context a handler gets. It honours the ?timeout= the API server adds to every

@@ -504,3 +504,33 @@ func TestReviewsOutliveTheServersShutdownSignal(t *testing.T) {
 		})
 	}
 }
+
+// deadlineWriter records the deadlines a handler sets on its connection.
+type deadlineWriter struct {
+	http.ResponseWriter
+	read, write time.Time
+}
+
+func (d *deadlineWriter) SetReadDeadline(t time.Time) error  { d.read = t; return nil }
+func (d *deadlineWriter) SetWriteDeadline(t time.Time) error { d.write = t; return nil }
+
+// wrapped is a writer in front of another, as controller-runtime's metrics put one.
+type wrapped struct{ http.ResponseWriter }
+
+func (w wrapped) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// TestReviewsSetTheirConnectionDeadlines: whatever server carries the mux, a review's connection gets
+// read and write deadlines 30 s out, found through wrapping writers.
+func TestReviewsSetTheirConnectionDeadlines(t *testing.T) {
+	m := newMux(t, nil, fixed(admission.Result{}), nil)
+	dw := &deadlineWriter{ResponseWriter: httptest.NewRecorder()}
+	req := httptest.NewRequest(http.MethodPost, "/validate/objectstores", bytes.NewReader(reviewJSON(t, storesGVR, "ObjectStore", nil)))
+	req.Header.Set("Content-Type", "application/json")
+	before := time.Now()
+	m.ServeHTTP(wrapped{dw}, req)
+	for name, d := range map[string]time.Time{"read": dw.read, "write": dw.write} {
+		if d.Before(before.Add(29*time.Second)) || d.After(time.Now().Add(31*time.Second)) {
+			t.Errorf("%s deadline %v, want 30 s after %v", name, d, before)
+		}
+	}
+}
