@@ -93,15 +93,14 @@ func newWebhookServer(cfg *serveConfig, port int, mux *admission.Mux, provider c
 	return srv
 }
 
-// webhookPort is --port, or for 0 (tests) a port free at the time of asking: controller-runtime's server
-// takes a number, not a listener, and would read 0 as its own default.
+// webhookPort binds --port (for 0, tests, a free port) and lets it go again, for controller-runtime's
+// server to bind: it takes a number, not a listener, and would read 0 as its own default. Binding first
+// makes a port in use a clear error here rather than a failed start after the readiness check has seen
+// another process answer on it.
 func webhookPort(cfg *serveConfig) (int, error) {
-	if cfg.port != 0 {
-		return cfg.port, nil
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.bindAddress, "0"))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.bindAddress, strconv.Itoa(cfg.port)))
 	if err != nil {
-		return 0, fmt.Errorf("webhook listener: %w", err)
+		return 0, fmt.Errorf("webhook listener (--bind-address, --port): %w", err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil

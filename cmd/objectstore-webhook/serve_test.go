@@ -6,12 +6,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -380,6 +382,69 @@ func TestServeFailsFastWithoutAnAPIServer(t *testing.T) {
 			!strings.Contains(stderr.String(), "--webhooks=objectstores --secret-checks=off --cert-mode=files") {
 			t.Errorf("%v: exit %d, stderr %s", c.args, code, stderr.String())
 		}
+	}
+}
+
+// TestServeCutsShortReviewsPastTheGrace: a review still in flight when --shutdown-grace runs out is
+// aborted (its handler's context ends) and serve exits with an error that says so.
+func TestServeCutsShortReviewsPastTheGrace(t *testing.T) {
+	dir := t.TempDir()
+	ca, _ := certs.NewCA("ca", time.Hour, time.Now())
+	writePair(t, dir, issue(t, ca))
+	stuck := &stuckHandler{started: make(chan struct{}, 1), ended: make(chan error, 1)}
+	r := startServe(t, []string{"--port=0", "--bind-address=127.0.0.1", "--metrics-addr=127.0.0.1:0",
+		"--cert-dir=" + dir, "--webhooks=objectstores", "--secret-checks=off", "--shutdown-grace=300ms"}, serveHooks{routes: []admission.Route{{
+		Path: "/validate/things", Resource: schema.GroupVersionResource{Group: "test.objectstore-webhook.io", Version: "v1", Resource: "things"},
+		Handler: stuck,
+	}}})
+	eventually(t, "/readyz to turn ready", func() bool { code, _ := probe(t, r, "/readyz"); return code == 200 })
+	go func() {
+		_, _ = postReview(httpsClient(trusting(ca)), r.webhook, "/validate/things", review("uid-stuck", "", "things", `{}`))
+	}()
+	<-stuck.started
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-stuck.ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the stuck review's context ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the stuck review was never aborted:\n%s", r.log)
+	}
+	if code := <-r.exit; code == 0 || !strings.Contains(r.log.String(), "cut short") {
+		t.Fatalf("serve exited with %d; want an error saying reviews were cut short:\n%s", code, r.log)
+	}
+}
+
+// stuckHandler holds each review until its context ends.
+type stuckHandler struct {
+	started chan struct{}
+	ended   chan error
+}
+
+func (h *stuckHandler) Admit(ctx context.Context, _ *admissionv1.AdmissionRequest) admission.Result {
+	h.started <- struct{}{}
+	<-ctx.Done()
+	h.ended <- ctx.Err()
+	return admission.Result{Err: ctx.Err()}
+}
+
+// TestServeFailsWhenItsPortIsTaken: a webhook port another process holds is an exit with the port named,
+// not a server that looks ready.
+func TestServeFailsWhenItsPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	var stderr bytes.Buffer
+	code := runServe([]string{"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1", "--metrics-addr=127.0.0.1:0",
+		"--cert-dir=" + t.TempDir(), "--webhooks=objectstores", "--secret-checks=off"}, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), strconv.Itoa(port)) || !strings.Contains(stderr.String(), "address already in use") {
+		t.Errorf("exit %d, stderr %s", code, stderr.String())
 	}
 }
 
