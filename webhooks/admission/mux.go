@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 )
 
 // DefaultMaxRequestBytes bounds the memory one review may take. The objects we admit are kilobytes, and

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/objectstore-webhook/objectstore-webhook/internal/jsonscan"
 )
 
 // The review kinds accepted. v1beta1 has the same JSON shape as v1 for everything read and written here, so
