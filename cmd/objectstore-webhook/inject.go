@@ -36,11 +36,11 @@ func runInject(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmd.usageError(err.Error())
 	}
 	deny, err := conf.DenyOnFailure()
-	switch {
+	switch inputErr := cmd.inputError(); {
 	case err != nil:
 		return cmd.usageError(err.Error())
-	case cmd.inputError() != "":
-		return cmd.usageError(cmd.inputError())
+	case inputErr != "":
+		return cmd.usageError(inputErr)
 	}
 	docs, ok := cmd.read(stdin)
 	if !ok {

@@ -54,9 +54,9 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	mode, err := objectstore.ParseSecretChecks(*checks)
-	switch {
-	case cmd.inputError() != "":
-		return cmd.usageError(cmd.inputError())
+	switch inputErr := cmd.inputError(); {
+	case inputErr != "":
+		return cmd.usageError(inputErr)
 	case *output != "text" && *output != "json":
 		return cmd.usageError("-o must be text or json, not " + strconv.Quote(*output))
 	case err != nil:

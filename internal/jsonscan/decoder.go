@@ -206,26 +206,30 @@ func (d *Decoder) Texts(start, depth int, into *[]string) int {
 	return d.Strings(start, depth, into)
 }
 
-// TextMap decodes an object of strings or null. Keys must be plain: the plain decoder unescapes keys and
-// replaces invalid UTF-8 in them.
-func (d *Decoder) TextMap(start, depth int, into *map[string]string) int {
+// TextMap decodes an object of strings or null, into reuse (cleared first) when it is not nil. Keys must
+// be plain: the plain decoder unescapes keys and replaces invalid UTF-8 in them.
+func (d *Decoder) TextMap(start, depth int, into *map[string]string, reuse map[string]string) int {
 	if d.IsNull(start) {
 		return d.Null(start)
 	}
 	if d.B[start] != '{' {
 		return d.Fail()
 	}
-	m := map[string]string{}
+	m := reuse
+	if m == nil {
+		m = map[string]string{}
+	}
+	clear(m)
 	*into = m
 	return ScanObject(d.B, start, depth+1, func(key []byte, start, depth int) int {
 		if !PlainText(key) || d.B[start] != '"' {
 			return d.Fail()
 		}
-		var v string
-		end := d.Str(start, &v)
 		if _, dup := m[string(key)]; dup {
 			return d.Fail()
 		}
+		var v string
+		end := d.Str(start, &v)
 		m[string(key)] = v
 		return end
 	})
@@ -287,9 +291,9 @@ func (d *Decoder) Meta(start, depth int, m *metav1.ObjectMeta) int {
 		case "deletionGracePeriodSeconds":
 			return d.Field(seen, 9, d.Integer(start, math.MinInt64, math.MaxInt64, func(n int64) { m.DeletionGracePeriodSeconds = &n }))
 		case "labels":
-			return d.Field(seen, 10, d.TextMap(start, depth, &m.Labels))
+			return d.Field(seen, 10, d.TextMap(start, depth, &m.Labels, nil))
 		case "annotations":
-			return d.Field(seen, 11, d.TextMap(start, depth, &m.Annotations))
+			return d.Field(seen, 11, d.TextMap(start, depth, &m.Annotations, nil))
 		case "ownerReferences":
 			return d.Field(seen, 12, d.Plain(start, depth, &m.OwnerReferences))
 		case "finalizers":

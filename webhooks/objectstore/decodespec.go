@@ -73,9 +73,9 @@ func (d *storeDecoder) configuration(start, depth int, c *v1.BarmanObjectStoreCo
 		case "data":
 			return d.Field(seen, 8, d.data(start, depth, &c.Data))
 		case "tags":
-			return d.Field(seen, 9, d.TextMap(start, depth, &c.Tags))
+			return d.Field(seen, 9, d.TextMap(start, depth, &c.Tags, nil))
 		case "historyTags":
-			return d.Field(seen, 10, d.TextMap(start, depth, &c.HistoryTags))
+			return d.Field(seen, 10, d.TextMap(start, depth, &c.HistoryTags, nil))
 		}
 		return d.Fail()
 	})

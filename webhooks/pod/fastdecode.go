@@ -86,41 +86,13 @@ func (d *podDecoder) metadata(start, depth int, m *metav1.ObjectMeta, s *Shape) 
 		case "namespace":
 			return d.Field(&seen, 1, d.Text(start, &m.Namespace))
 		case "labels":
-			return d.Field(&seen, 2, d.textMap(start, depth, &m.Labels, d.keep.labels))
+			return d.Field(&seen, 2, d.TextMap(start, depth, &m.Labels, d.keep.labels))
 		case "annotations":
-			end := d.Field(&seen, 3, d.textMap(start, depth, &m.Annotations, d.keep.annotations))
+			end := d.Field(&seen, 3, d.TextMap(start, depth, &m.Annotations, d.keep.annotations))
 			s.Annotations = m.Annotations != nil
 			return end
 		}
 		return d.Skip(key, start, depth)
-	})
-}
-
-// textMap reads an object of strings, or null, into keep if it is not nil.
-func (d *podDecoder) textMap(start, depth int, into *map[string]string, keep map[string]string) int {
-	if d.IsNull(start) {
-		return d.Null(start)
-	}
-	if d.B[start] != '{' {
-		return d.Fail()
-	}
-	m := keep
-	if m == nil {
-		m = map[string]string{}
-	}
-	clear(m)
-	*into = m
-	return jsonscan.ScanObject(d.B, start, depth+1, func(key []byte, start, depth int) int {
-		if !jsonscan.PlainText(key) || d.B[start] != '"' {
-			return d.Fail()
-		}
-		if _, dup := m[string(key)]; dup {
-			return d.Fail()
-		}
-		var v string
-		end := d.Text(start, &v)
-		m[string(key)] = v
-		return end
 	})
 }
 
