@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG     := github.com/objectstore-webhook/objectstore-webhook
 # The same flags the Dockerfile uses, so `make build` exercises the image's build.
-LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.Commit=$(COMMIT)
+LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT)
 GOBUILD := CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)"
 
 # The names the tests read (CONTRIBUTING.md).
@@ -31,6 +31,12 @@ FUZZTIME ?= 10s
 build: ## build both binaries into bin/
 	$(GOBUILD) -o bin/objectstore-webhook ./cmd/objectstore-webhook
 	$(GOBUILD) -o bin/wal-archiver ./cmd/wal-archiver
+	@# -X names a variable by its package path and ignores one that is not there, so a moved
+	@# package would ship unstamped binaries (and the webhook would inject a :dev sidecar).
+	@for b in objectstore-webhook wal-archiver; do \
+		got=$$(bin/$$b version); want="$$b $(VERSION) ($(COMMIT))"; \
+		[[ $$got == "$$want" ]] || { echo "bin/$$b version printed '$$got', want '$$want' (check LDFLAGS)" >&2; exit 1; }; \
+	done
 
 generate: controller-gen ## regenerate deepcopy and CRDs
 	$(CONTROLLER_GEN) object paths=./schema/...

@@ -159,6 +159,15 @@ gobuild() {
 	mv -f "$out.tmp" "$out"
 }
 
+# firstline CMD... -> the first line CMD prints. Not `CMD | head -1`: under
+# pipefail, head exits after one line and a CMD that writes the rest in later
+# writes (etcd --version does) dies of SIGPIPE, failing the pipeline at random.
+firstline() {
+	local out
+	out=$("$@" 2>&1) || return
+	printf '%s\n' "${out%%$'\n'*}"
+}
+
 # flagshash LDFLAGS -> short hash, part of the stamp so that changing the
 # flags of one tool rebuilds that tool only.
 flagshash() { printf '%s' "$1" | sha256sum | cut -c1-8; }
@@ -223,7 +232,9 @@ install_kubectl() {
 	begin kubectl "$v"
 	gobuild kubectl "$dir" "$out" k8s.io/kubernetes/cmd/kubectl "$ldflags"
 	local got
-	got=$("$out" version --client -o yaml | sed -n 's/^ *gitVersion: //p' | head -1) || die "$out version failed"
+	got=$("$out" version --client -o yaml) || die "$out version failed"
+	got=$(sed -n 's/^ *gitVersion: //p' <<<"$got")
+	got=${got%%$'\n'*}
 	[[ $got == "$v" ]] || die "$out version --client printed gitVersion '$got', want '$v'"
 	record kubectl "$stamp"
 	done_ "$out ($got)"
@@ -247,7 +258,7 @@ install_etcd() {
 	begin etcd "$v"
 	gobuild etcd "$dir" "$out" . "$ldflags"
 	local got
-	got=$("$out" --version | head -1) || die "$out --version failed"
+	got=$(firstline "$out" --version) || die "$out --version failed"
 	[[ $got == "etcd Version: ${v#v}" ]] || die "$out --version printed '$got', want 'etcd Version: ${v#v}'"
 	record etcd "$stamp"
 	done_ "$out ($got)"
@@ -343,7 +354,7 @@ install_minio() {
 	begin minio "$v"
 	goinstall minio "github.com/minio/minio@$v" "$ldflags"
 	local got
-	got=$("$out" --version | head -1) || die "$out --version failed"
+	got=$(firstline "$out" --version) || die "$out --version failed"
 	record minio "$stamp"
 	done_ "$out ($got)"
 	unlock
@@ -506,7 +517,7 @@ install_barman() {
 		"$BARMAN_PYTHON" -c "import ${m%%:*}" 2>/dev/null || missing+=("${m#*:}")
 	done
 	if [[ ${#missing[@]} -eq 0 ]]; then
-		log "barman-cli-cloud is installed ($(barman-cloud-backup --version 2>&1 | head -1), boto3, azure)"
+		log "barman-cli-cloud is installed ($(firstline barman-cloud-backup --version), boto3, azure)"
 		return
 	fi
 	begin barman "${missing[*]}"
@@ -515,7 +526,7 @@ install_barman() {
 	for m in boto3 azure.storage.blob; do
 		"$BARMAN_PYTHON" -c "import $m" 2>/dev/null || die "$BARMAN_PYTHON cannot import $m after apt-get install"
 	done
-	done_ "$(barman-cloud-backup --version 2>&1 | head -1)"
+	done_ "$(firstline barman-cloud-backup --version)"
 }
 
 # ---- main ------------------------------------------------------------------
