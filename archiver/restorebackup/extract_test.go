@@ -3,11 +3,15 @@ package restorebackup
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestExtractRefusesEscapes: every way a tar could write outside the destination is refused with a
@@ -110,4 +114,83 @@ func FuzzExtract(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestExtractFinishesEveryFile: with and without fsync (synced files are closed by the sync pool, after
+// the extractor has moved on), extract returns only once every file has its bytes, mode and time, and
+// holds no file open.
+func TestExtractFinishesEveryFile(t *testing.T) {
+	var files []file
+	for i := range 300 {
+		mode := int64(0o600)
+		if i%3 == 0 {
+			mode = 0o640
+		}
+		files = append(files, file{name: fmt.Sprintf("base/%d/%d", i%7, i), body: strings.Repeat(string(rune('a'+i%26)), i*97), mode: mode})
+	}
+	stream := tarOf(t, files)
+	for _, sync := range []bool{false, true} {
+		root := t.TempDir()
+		before := openFiles(t)
+		x := &extractor{root: root, sync: sync, syncers: 3}
+		if err := x.extract(bytes.NewReader(stream)); err != nil {
+			t.Fatalf("sync=%v: %v", sync, err)
+		}
+		if after := openFiles(t); after != before {
+			t.Errorf("sync=%v: %d files open before extract, %d after", sync, before, after)
+		}
+		for _, f := range files {
+			p := filepath.Join(root, f.name)
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatalf("sync=%v: %v", sync, err)
+			}
+			if got := read(t, p); got != f.body {
+				t.Fatalf("sync=%v: %s holds %d bytes, want %d", sync, f.name, len(got), len(f.body))
+			}
+			if fi.Mode().Perm() != os.FileMode(f.mode) || fi.ModTime().Unix() != 1700000000 {
+				t.Fatalf("sync=%v: %s has mode %v and time %v, want %v and the tar's", sync, f.name, fi.Mode().Perm(), fi.ModTime(), os.FileMode(f.mode))
+			}
+		}
+		if x.files != int64(len(files)) {
+			t.Errorf("sync=%v: counted %d files, want %d", sync, x.files, len(files))
+		}
+	}
+}
+
+// TestSyncPoolReportsTheFirstFailure: a file that cannot be finished fails the extraction with its
+// name, the next file is refused rather than written, and the pool's close still waits for the rest.
+func TestSyncPoolReportsTheFirstFailure(t *testing.T) {
+	root := t.TempDir()
+	x := &extractor{root: root, sync: true}
+	x.syncs = newSyncPool(2)
+	bad, err := os.Create(filepath.Join(root, "bad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bad.Close() // finishing it now fails: its descriptor is gone
+	x.syncs.files <- &writtenFile{f: bad, dst: bad.Name(), name: "bad", mode: 0o600}
+	for x.syncs.failed() == nil {
+		runtime.Gosched()
+	}
+	err = x.file(filepath.Join(root, "next"), "next", strings.NewReader("x"), 1, 0o600, time.Time{})
+	if err == nil || !strings.Contains(err.Error(), `"bad" in the backup`) {
+		t.Fatalf("the next file: got %v, want the failure of bad", err)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "next")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the next file was created after the pool failed: %v", err)
+	}
+	if err := x.syncs.close(); err == nil || !strings.Contains(err.Error(), "bad") {
+		t.Fatalf("close: got %v, want the failure of bad", err)
+	}
+}
+
+// openFiles counts this process's open descriptors.
+func openFiles(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
 }

@@ -311,7 +311,7 @@ func fetchAll(ctx context.Context, cfg Config, parts []part, res *Result) (owner
 	g.SetLimit(cfg.Jobs)
 	xs := make([]*extractor, len(parts))
 	for i, p := range parts {
-		x := &extractor{root: p.dir, sync: !cfg.NoSync}
+		x := &extractor{root: p.dir, sync: !cfg.NoSync, syncers: cfg.Jobs}
 		if p.data {
 			// The restore makes pg_tblspc's links itself (a BASE_BACKUP tar carries them to the old
 			// locations).
