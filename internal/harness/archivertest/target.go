@@ -2,6 +2,7 @@ package archivertest
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,13 +17,14 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
+	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
 // Target is one store, started for the test, as wal-archiver (Env) and barman-cloud (Dest, Flags, Env)
 // reach it.
 type Target struct {
-	Kind string // s3 (MinIO), azure (Azurite) or gcs (fake-gcs-server)
+	Kind string // s3 (MinIO), s3-tls (MinIO serving TLS), azure (Azurite) or gcs (fake-gcs-server)
 	Dest string // the destination path
 	// Env holds the credentials and the WAL_ARCHIVER_* settings (destination, server name).
 	Env []string
@@ -38,13 +40,21 @@ func NewTarget(t testing.TB, kind, server string) *Target {
 	t.Helper()
 	tg := &Target{Kind: kind, Server: server}
 	switch kind {
-	case "s3":
-		m := testservers.StartMinIO(t, testservers.MinIOOptions{})
+	case "s3", "s3-tls":
+		var opts testservers.MinIOOptions
+		if kind == "s3-tls" {
+			opts.CA, opts.Serving = testCA(t)
+		}
+		m := testservers.StartMinIO(t, opts)
 		m.CreateBucket(t, "wal")
 		tg.Dest = "s3://wal/prefix"
 		tg.Flags = []string{"--endpoint-url", m.URL}
 		tg.Env = []string{"AWS_ACCESS_KEY_ID=" + m.AccessKey, "AWS_SECRET_ACCESS_KEY=" + m.SecretKey, "AWS_DEFAULT_REGION=" + m.Region,
 			"AWS_REGION=" + m.Region, "AWS_EC2_METADATA_DISABLED=true", "WAL_ARCHIVER_ENDPOINT_URL=" + m.URL}
+		if m.CAFile != "" {
+			// barman-cloud (botocore) trusts AWS_CA_BUNDLE, as CloudNativePG sets it for an endpointCA.
+			tg.Env = append(tg.Env, "AWS_CA_BUNDLE="+m.CAFile, "WAL_ARCHIVER_ENDPOINT_CA_FILE="+m.CAFile)
+		}
 	case "azure":
 		a := testservers.StartAzurite(t)
 		a.CreateContainer(t, "wal")
@@ -69,6 +79,21 @@ func NewTarget(t testing.TB, kind, server string) *Target {
 		t.Fatal(err)
 	}
 	return tg
+}
+
+// testCA is a CA and a serving certificate for 127.0.0.1, valid for the test's hour.
+func testCA(t testing.TB) (*certs.KeyPair, *certs.KeyPair) {
+	t.Helper()
+	now := time.Now()
+	ca, err := certs.NewCA("archivertest CA", time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, serving
 }
 
 // Getenv reads a variable of Env.
