@@ -75,6 +75,8 @@ tools-env:
 	@echo "export MINIO='$(MINIO)'"
 	@echo "export FAKE_GCS_SERVER='$(FAKE_GCS_SERVER)'"
 	@echo "export AZURITE='$(AZURITE)'"
+	@# The names the tests read (CONTRIBUTING.md), so a shell can run `go test -tags integration` by hand.
+	@echo "export MINIO_BIN='$(MINIO)' FAKE_GCS_SERVER_BIN='$(FAKE_GCS_SERVER)' AZURITE_BIN='$(AZURITE)'"
 	@echo "export PROMETHEUS_OPERATOR_CRDS='$(PROMETHEUS_OPERATOR_CRDS)'"
 	@echo "export PG_BINDIR='$(PG_BINDIR)'"
 	@echo "export BARMAN_BINDIR='$(BARMAN_BINDIR)'"
