@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -41,9 +42,16 @@ func newSyncPool(workers int) *syncPool {
 	return p
 }
 
-// finish sets the file's mode, syncs it when asked, closes it and sets its modification time.
+// finish sets the file's mode and modification time, syncs it when asked and closes it.
 func (wf *writtenFile) finish(sync bool) error {
 	err := wf.f.Chmod(wf.mode)
+	if err == nil && !wf.modTime.IsZero() {
+		// Only for the record (PostgreSQL does not read it); a failure does not matter. Through the
+		// descriptor, not the name: by the time a pool worker gets here, a later entry of the tar may
+		// have replaced the name.
+		tv := []syscall.Timeval{syscall.NsecToTimeval(time.Now().UnixNano()), syscall.NsecToTimeval(wf.modTime.UnixNano())}
+		_ = syscall.Futimes(int(wf.f.Fd()), tv)
+	}
 	if err == nil && sync {
 		err = wf.f.Sync()
 	}
@@ -52,10 +60,6 @@ func (wf *writtenFile) finish(sync bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s (%q in the backup): %w", wf.dst, clip(wf.name), err)
-	}
-	if !wf.modTime.IsZero() {
-		// Only for the record (PostgreSQL does not read it); a failure does not matter.
-		_ = os.Chtimes(wf.dst, time.Now(), wf.modTime)
 	}
 	return nil
 }
