@@ -11,7 +11,6 @@ import (
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/check"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
@@ -80,15 +79,7 @@ func TestCheckS3(t *testing.T) {
 }
 
 func TestCheckS3PrivateCA(t *testing.T) {
-	now := time.Now()
-	ca, err := certs.NewCA("check test CA", time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, serving := testservers.LocalTLS(t, "check test CA")
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{CA: ca, Serving: serving})
 	m.CreateBucket(t, "wal")
 	s := storeconfig.Settings{DestinationPath: "s3://wal/", EndpointURL: m.URL, EndpointCAFile: m.CAFile}

@@ -4,7 +4,6 @@ package stream
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
@@ -21,20 +19,8 @@ import (
 // restarts with a certificate of the new CA, then the old CA leaves the file. The running archiver must
 // follow each file change without a restart: no gap, every segment identical to pg_wal's.
 func TestBinaryFollowsARenewedStoreCA(t *testing.T) {
-	now := time.Now()
-	issue := func(name string) (*certs.KeyPair, *certs.KeyPair) {
-		ca, err := certs.NewCA(name, time.Hour, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ca, serving
-	}
-	oldCA, oldServing := issue("store-ca-1")
-	newCA, newServing := issue("store-ca-2")
+	oldCA, oldServing := testservers.LocalTLS(t, "store-ca-1")
+	newCA, newServing := testservers.LocalTLS(t, "store-ca-2")
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{CA: oldCA, Serving: oldServing})
 	m.CreateBucket(t, bucket)
 	pg := primary(t)

@@ -5,14 +5,11 @@ package azurestore_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/azurestore"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
@@ -60,15 +57,7 @@ func TestSharedKey(t *testing.T) {
 }
 
 func TestPrivateCA(t *testing.T) {
-	now := time.Now()
-	ca, err := certs.NewCA("azurestore test CA", time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, serving := testservers.LocalTLS(t, "azurestore test CA")
 	a := testservers.StartAzurite(t, testservers.AzuriteOptions{CA: ca, Serving: serving})
 	a.CreateContainer(t, "wal")
 	trusted := open(t, azurestore.Config{Container: "wal", ConnectionString: a.ConnectionString(), CAFile: a.CAFile})

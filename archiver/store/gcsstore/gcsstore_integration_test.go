@@ -4,14 +4,11 @@ package gcsstore_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/gcsstore"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
@@ -43,15 +40,7 @@ func TestConformanceFakeGCS(t *testing.T) {
 // TestPrivateCA uses the emulator over HTTPS: the CA file is trusted on top of the system roots, and
 // without it the connection is refused with a certificate error.
 func TestPrivateCA(t *testing.T) {
-	now := time.Now()
-	ca, err := certs.NewCA("gcsstore test CA", time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, serving := testservers.LocalTLS(t, "gcsstore test CA")
 	f := testservers.StartFakeGCS(t, testservers.FakeGCSOptions{CA: ca, Serving: serving})
 	f.CreateBucket(t, "wal")
 	trusted := open(t, gcsstore.Config{Bucket: "wal", EmulatorHost: f.URL, CAFile: f.CAFile})

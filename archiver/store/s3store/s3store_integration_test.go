@@ -7,17 +7,14 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store/s3store"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/storetest"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
@@ -137,15 +134,7 @@ func TestRegionFromMinIO(t *testing.T) {
 }
 
 func TestPrivateCA(t *testing.T) {
-	now := time.Now()
-	ca, err := certs.NewCA("wal-archiver test CA", time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, serving := testservers.LocalTLS(t, "wal-archiver test CA")
 	m := testservers.StartMinIO(t, testservers.MinIOOptions{CA: ca, Serving: serving})
 	m.CreateBucket(t, "wal")
 
@@ -154,7 +143,7 @@ func TestPrivateCA(t *testing.T) {
 		t.Fatalf("with the CA file: %v", err)
 	}
 	untrusted := open(t, m, func(c *s3store.Config) { c.CAFile = "" })
-	_, err = untrusted.List(context.Background(), "tls/")
+	_, err := untrusted.List(context.Background(), "tls/")
 	if err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("without the CA file: got %v, want a certificate verification error", err)
 	}

@@ -2,7 +2,6 @@ package archivertest
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
-	"github.com/objectstore-webhook/objectstore-webhook/certs"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
@@ -43,7 +41,7 @@ func NewTarget(t testing.TB, kind, server string) *Target {
 	case "s3", "s3-tls":
 		var opts testservers.MinIOOptions
 		if kind == "s3-tls" {
-			opts.CA, opts.Serving = testCA(t)
+			opts.CA, opts.Serving = testservers.LocalTLS(t, "archivertest CA")
 		}
 		m := testservers.StartMinIO(t, opts)
 		m.CreateBucket(t, "wal")
@@ -79,21 +77,6 @@ func NewTarget(t testing.TB, kind, server string) *Target {
 		t.Fatal(err)
 	}
 	return tg
-}
-
-// testCA is a CA and a serving certificate for 127.0.0.1, valid for the test's hour.
-func testCA(t testing.TB) (*certs.KeyPair, *certs.KeyPair) {
-	t.Helper()
-	now := time.Now()
-	ca, err := certs.NewCA("archivertest CA", time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serving, err := certs.IssueServing(ca, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")}, time.Hour, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca, serving
 }
 
 // Getenv reads a variable of Env.
