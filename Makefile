@@ -32,7 +32,7 @@ build: ## build both binaries into bin/
 	$(GOBUILD) -o bin/objectstore-webhook ./cmd/objectstore-webhook
 	$(GOBUILD) -o bin/wal-archiver ./cmd/wal-archiver
 	@# -X names a variable by its package path and ignores one that is not there, so a moved
-	@# package would ship unstamped binaries (and the webhook would inject a :dev sidecar).
+	@# package would ship unstamped binaries (and a release's webhook would inject :latest, not its own tag).
 	@for b in objectstore-webhook wal-archiver; do \
 		got=$$(bin/$$b version); want="$$b $(VERSION) ($(COMMIT))"; \
 		[[ $$got == "$$want" ]] || { echo "bin/$$b version printed '$$got', want '$$want' (check LDFLAGS)" >&2; exit 1; }; \

@@ -163,8 +163,12 @@ gobuild() {
 # pipefail, head exits after one line and a CMD that writes the rest in later
 # writes (etcd --version does) dies of SIGPIPE, failing the pipeline at random.
 firstline() {
-	local out
-	out=$("$@" 2>&1) || return
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	if ((rc != 0)); then
+		printf '%s\n' "$out" >&2 # what the failing command said, for the log
+		return "$rc"
+	fi
 	printf '%s\n' "${out%%$'\n'*}"
 }
 
