@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -32,6 +33,7 @@ const FieldManager = "objectstore-webhook-settings"
 // Results of a render, the values of the result label.
 const (
 	ResultApplied      = "applied"
+	ResultUnchanged    = "unchanged"
 	ResultUnbound      = "unbound"
 	ResultStoreMissing = "store_missing"
 	ResultStoreInvalid = "store_invalid"
@@ -67,7 +69,7 @@ func NewRenderCounter(reg prometheus.Registerer) (*prometheus.CounterVec, error)
 		Name: "objectstore_webhook_settings_renders_total",
 		Help: "Renders of a Cluster's wal-archiver settings ConfigMap, by result.",
 	}, []string{"result"})
-	for _, r := range []string{ResultApplied, ResultUnbound, ResultStoreMissing, ResultStoreInvalid, ResultApplyFailed} {
+	for _, r := range []string{ResultApplied, ResultUnchanged, ResultUnbound, ResultStoreMissing, ResultStoreInvalid, ResultApplyFailed} {
 		c.WithLabelValues(r)
 	}
 	if err := reg.Register(c); err != nil {
@@ -255,12 +257,41 @@ func (r *Controller) Reconcile(ctx context.Context, key types.NamespacedName) (s
 	if err != nil {
 		return ResultStoreInvalid, err
 	}
+	// The resync and every store event re-render whole namespaces; a write per unchanged ConfigMap would
+	// load the API server and etcd for nothing. The cache holds our ConfigMaps; when it lags, the apply
+	// below is merely redundant.
+	var cur corev1.ConfigMap
+	if err := r.Reader.Get(ctx, types.NamespacedName{Namespace: cm.Namespace, Name: cm.Name}, &cur); err == nil && UpToDate(&cur, cm) {
+		return ResultUnchanged, nil
+	}
 	if _, err := r.Client.CoreV1().ConfigMaps(cm.Namespace).Apply(ctx, ApplyConfiguration(cm),
 		metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
 		return ResultApplyFailed, fmt.Errorf("applying ConfigMap %s/%s: %w", cm.Namespace, cm.Name, err)
 	}
 	r.Log.V(1).Info("settings applied", "cluster", key.String(), "configMap", cm.Name)
 	return ResultApplied, nil
+}
+
+// UpToDate reports whether cur already holds what want, the render, sets: its data exactly, its labels and
+// its owner references.
+func UpToDate(cur, want *corev1.ConfigMap) bool {
+	if !maps.Equal(cur.Data, want.Data) || len(cur.BinaryData) != 0 {
+		return false
+	}
+	for k, v := range want.Labels {
+		if got, ok := cur.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	for _, w := range want.OwnerReferences {
+		if !slices.ContainsFunc(cur.OwnerReferences, func(o metav1.OwnerReference) bool {
+			return o.APIVersion == w.APIVersion && o.Kind == w.Kind && o.Name == w.Name && o.UID == w.UID &&
+				(w.Controller == nil || (o.Controller != nil && *o.Controller == *w.Controller))
+		}) {
+			return false
+		}
+	}
+	return true
 }
 
 // ApplyConfiguration is the server-side apply request of a rendered ConfigMap.

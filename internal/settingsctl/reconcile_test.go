@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -74,6 +75,54 @@ func TestReconcile(t *testing.T) {
 	}
 }
 
+// TestReconcileSkipsUnchanged: a ConfigMap that already holds the render is not written again (the resync
+// re-renders every Cluster); one whose settings or owner differ is.
+func TestReconcileSkipsUnchanged(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{cnpgv1.AddToScheme, barmanv1.AddToScheme, corev1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cluster, store := boundCluster("pg", "store"), s3Store("store", nil)
+	rendered, err := Render(cluster, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		cur    func(*corev1.ConfigMap)
+		result string
+	}{
+		{"same", func(*corev1.ConfigMap) {}, ResultUnchanged},
+		{"same, with a label of someone else's", func(cm *corev1.ConfigMap) { cm.Labels["team"] = "db" }, ResultUnchanged},
+		{"edited settings", func(cm *corev1.ConfigMap) { cm.Data[contract.SettingsKey] = "{}" }, ResultApplied},
+		{"a key added by hand", func(cm *corev1.ConfigMap) { cm.Data["extra"] = "x" }, ResultApplied},
+		{"owner of a deleted Cluster of the same name", func(cm *corev1.ConfigMap) { cm.OwnerReferences[0].UID = "old" }, ResultApplied},
+		{"our label removed", func(cm *corev1.ConfigMap) { delete(cm.Labels, ManagedByLabel) }, ResultApplied},
+		{"missing", nil, ResultApplied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := []client.Object{cluster.DeepCopy(), store.DeepCopy()}
+			if tc.cur != nil {
+				cur := rendered.DeepCopy()
+				tc.cur(cur)
+				objs = append(objs, cur)
+			}
+			reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
+			kube := kubefake.NewClientset()
+			r := &Controller{Reader: reader, Client: kube, Log: logr.Discard()}
+			result, err := r.Reconcile(context.Background(), types.NamespacedName{Namespace: "db", Name: "pg"})
+			if err != nil || result != tc.result {
+				t.Fatalf("Reconcile = %s, %v; want %s", result, err, tc.result)
+			}
+			if applied := len(kube.Actions()) > 0; applied != (tc.result == ResultApplied) {
+				t.Errorf("API writes %v, want a write only when the result is %s", kube.Actions(), ResultApplied)
+			}
+		})
+	}
+}
+
 // TestRenderCounter: every result is exported from the start, so an alert on apply_failed sees the first one.
 func TestRenderCounter(t *testing.T) {
 	reg := prometheus.NewRegistry()
@@ -96,7 +145,7 @@ func TestRenderCounter(t *testing.T) {
 		}
 	}
 	slices.Sort(results)
-	want := []string{ResultApplied, ResultApplyFailed, ResultStoreInvalid, ResultStoreMissing, ResultUnbound}
+	want := []string{ResultApplied, ResultUnchanged, ResultApplyFailed, ResultStoreInvalid, ResultStoreMissing, ResultUnbound}
 	slices.Sort(want)
 	if !slices.Equal(results, want) {
 		t.Errorf("exported results %v, want %v", results, want)
