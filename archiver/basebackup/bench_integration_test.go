@@ -67,10 +67,12 @@ func BenchmarkBaseBackup(b *testing.B) {
 			// Every timed part starts with nothing dirty in the page cache (MinIO's and the restores'
 			// writes): the kernel's writeback of one part would otherwise throttle the next.
 			syscall.Sync()
+			cpu := cpuTime()
 			res, err := Run(context.Background(), cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
+			oursCPU := cpuTime() - cpu
 			raw := res.RawBytes
 			ours := mb(raw, res.Duration)
 
@@ -98,11 +100,13 @@ func BenchmarkBaseBackup(b *testing.B) {
 			// Raw parallel PUT of as many bytes, from memory.
 			syscall.Sync()
 			start = time.Now()
+			cpu = cpuTime()
 			if _, err := tg.Store.CreateParallel(context.Background(), fmt.Sprintf("raw-%s/%d", codec, time.Now().UnixNano()),
 				io.LimitReader(zeros{}, raw), store.PutOptions{}, jobs); err != nil {
 				b.Fatal(err)
 			}
 			rawPut := mb(raw, time.Since(start))
+			rawCPU := cpuTime() - cpu
 
 			// PostgreSQL's own send ceiling: one walsender's BASE_BACKUP, as pg_basebackup receives it into
 			// /dev/null (the protocol this archiver, unlike barman-cloud, reads a backup through).
@@ -144,6 +148,8 @@ func BenchmarkBaseBackup(b *testing.B) {
 			b.ReportMetric(ours/barman, "backup-ours/barman")
 			b.ReportMetric(ours/rawPut, "backup-ours/raw-PUT")
 			b.ReportMetric(pgSend, "pg_basebackup-to-null-MB/s")
+			b.ReportMetric(oursCPU.Seconds()/(float64(raw)/1e9), "ours-backup-CPU-s/GB")
+			b.ReportMetric(rawCPU.Seconds()/(float64(raw)/1e9), "raw-PUT-CPU-s/GB")
 			b.ReportMetric(oursRestore, "ours-restore-MB/s")
 			b.ReportMetric(barmanRestore, "barman-restore-MB/s")
 			b.ReportMetric(oursRestore/barmanRestore, "restore-ours/barman")
@@ -152,6 +158,14 @@ func BenchmarkBaseBackup(b *testing.B) {
 			_ = os.RemoveAll(dir)
 		})
 	}
+}
+
+// cpuTime is the CPU this process has used, user and system: what ours costs beside the server and the
+// store, which share the machine's cores with it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // zeros is an endless source for the raw PUT (MinIO does not compress or deduplicate it).

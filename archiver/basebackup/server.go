@@ -1,13 +1,21 @@
 package basebackup
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
+
+// replFrontend reads the replication connection through a MiB of buffer.
+func replFrontend(r io.Reader, w io.Writer) *pgproto3.Frontend {
+	return pgproto3.NewFrontend(bufio.NewReaderSize(r, 1<<20), w)
+}
 
 // connect opens the SQL connection (database postgres) and the replication connection.
 func connect(ctx context.Context, base *pgconn.Config) (sqlConn, replConn *pgconn.PgConn, err error) {
@@ -27,6 +35,10 @@ func connect(ctx context.Context, base *pgconn.Config) (sqlConn, replConn *pgcon
 	}
 	rc := sc.Copy()
 	rc.RuntimeParams["replication"] = "true"
+	// The walsender sends the archives in 32 KiB CopyData messages, and pgproto3 reads through an 8 KiB
+	// buffer: each message took two or three read(2)s and a swap of buffers. With a MiB in front, one
+	// read(2) takes what the socket holds: 9 % less of the backup's CPU (docs/benchmarks.md).
+	rc.BuildFrontend = replFrontend
 	if sqlConn, err = pgconn.ConnectConfig(ctx, sc); err != nil {
 		return nil, nil, fmt.Errorf("connecting to database postgres (for the server's clock and tablespace names): %w", err)
 	}
