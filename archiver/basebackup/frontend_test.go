@@ -78,7 +78,7 @@ func TestReplFrontend(t *testing.T) {
 }
 
 // BenchmarkReceive reads 64 MiB of archive messages from loopback TCP with pgproto3's own 8 KiB buffer
-// and with the replication connection's: go test -run '^$' -bench Receive -count 5 ./archiver/basebackup/
+// and with the replication connection's: go test -run '^$' -bench Receive -count 8 ./archiver/basebackup/
 func BenchmarkReceive(b *testing.B) {
 	const msgs = 2048
 	stream := copyDataStream(b, msgs)

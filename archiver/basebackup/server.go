@@ -37,7 +37,7 @@ func connect(ctx context.Context, base *pgconn.Config) (sqlConn, replConn *pgcon
 	rc.RuntimeParams["replication"] = "true"
 	// The walsender sends the archives in 32 KiB CopyData messages, and pgproto3 reads through an 8 KiB
 	// buffer: each message took two or three read(2)s and a swap of buffers. With a MiB in front, one
-	// read(2) takes what the socket holds: 9 % less of the backup's CPU (docs/benchmarks.md).
+	// read(2) takes what the socket holds: 5–11 % less of the backup's CPU (docs/benchmarks.md).
 	rc.BuildFrontend = replFrontend
 	if sqlConn, err = pgconn.ConnectConfig(ctx, sc); err != nil {
 		return nil, nil, fmt.Errorf("connecting to database postgres (for the server's clock and tablespace names): %w", err)

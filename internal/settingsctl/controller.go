@@ -54,7 +54,8 @@ func CacheByObject(opts cache.Options) cache.Options {
 // Controller renders the settings ConfigMaps. Start it once; it runs until ctx ends.
 type Controller struct {
 	Cache cache.Cache
-	// Reader is where Reconcile reads Clusters and ObjectStores; Start sets it to Cache when nil.
+	// Reader is where Reconcile reads Clusters, ObjectStores and the ConfigMaps it compares a render
+	// with; Start sets it to Cache when nil.
 	Reader  client.Reader
 	Client  kubernetes.Interface
 	Log     logr.Logger
