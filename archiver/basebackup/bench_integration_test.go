@@ -26,7 +26,9 @@ import (
 // with CreateParallel and the same jobs (the raw parallel PUT ceiling of this machine and MinIO), and
 // times pg_basebackup into /dev/null (the ceiling of one walsender's BASE_BACKUP, which ours reads). It
 // reports MB/s of the database's bytes (what PostgreSQL sent) for each and the ratios, per codec in
-// BENCH_CODECS (default "none,gzip"), over plain HTTP or, with BENCH_TLS=1, HTTPS. Run once: go test -tags integration -run '^$' -bench BaseBackup -benchtime 1x.
+// BENCH_CODECS (default "none,gzip"), over plain HTTP or, with BENCH_TLS=1, HTTPS. BENCH_DESTINATION
+// (s3://, gs:// or an Azure https:// path, credentials in the environment) replaces MinIO with a store on
+// other machines. Run once: go test -tags integration -run '^$' -bench BaseBackup -benchtime 1x.
 func BenchmarkBaseBackup(b *testing.B) {
 	scale := 150
 	if v := os.Getenv("BENCH_SCALE"); v != "" {
@@ -41,6 +43,10 @@ func BenchmarkBaseBackup(b *testing.B) {
 	if os.Getenv("BENCH_TLS") == "1" {
 		// As S3 is reached: over HTTPS, where the SDK signs no payload hash and both sides pay for TLS.
 		tg = &target{archivertest.NewTarget(b, "s3-tls", "pg")}
+	}
+	if ext := archivertest.ExternalFromEnv(b); ext != nil {
+		// A store on other machines, where it does not share these cores with PostgreSQL and both tools.
+		tg = &target{ext}
 	}
 	pg := testservers.StartPostgres(b, testservers.PostgresOptions{WALSegSizeMB: 16, Conf: append([]string{"max_wal_size = '4GB'"}, senderConf...)})
 	pg.Run(b, "pgbench", "-i", "-s", strconv.Itoa(scale), "-q", "postgres")
@@ -77,7 +83,7 @@ func BenchmarkBaseBackup(b *testing.B) {
 			ours := mb(raw, res.Duration)
 
 			// barman-cloud-backup, same store, same codec, its own directory.
-			bdest := "s3://wal/barman-" + codec
+			bdest := tg.Dest + "/barman-" + codec
 			args := []string{"--immediate-checkpoint", "-h", "127.0.0.1", "-p", strconv.Itoa(pg.Port), "-U", "postgres", "-J", strconv.Itoa(jobs)}
 			switch c {
 			case "gzip":
@@ -87,9 +93,9 @@ func BenchmarkBaseBackup(b *testing.B) {
 			}
 			syscall.Sync()
 			start := time.Now()
-			tg.barman(b, "barman-cloud-backup", append(args, bdest, "pg")...)
+			tg.barman(b, "barman-cloud-backup", append(args, bdest, tg.Server)...)
 			barman := mb(raw, time.Since(start))
-			ids := strings.Fields(tg.barman(b, "barman-cloud-backup-list", "--format", "console", bdest, "pg"))
+			ids := strings.Fields(tg.barman(b, "barman-cloud-backup-list", "--format", "console", bdest, tg.Server))
 			var bid string
 			for _, f := range ids {
 				if len(f) == 15 && f[8] == 'T' {
@@ -101,7 +107,8 @@ func BenchmarkBaseBackup(b *testing.B) {
 			syscall.Sync()
 			start = time.Now()
 			cpu = cpuTime()
-			if _, err := tg.Store.CreateParallel(context.Background(), fmt.Sprintf("raw-%s/%d", codec, time.Now().UnixNano()),
+			rawKey := fmt.Sprintf("%sraw-%s-%d", strings.TrimSuffix(tg.Layout.BasePrefix(), "base/"), codec, time.Now().UnixNano())
+			if _, err := tg.Store.CreateParallel(context.Background(), rawKey,
 				io.LimitReader(zeros{}, raw), store.PutOptions{}, jobs); err != nil {
 				b.Fatal(err)
 			}
@@ -130,7 +137,7 @@ func BenchmarkBaseBackup(b *testing.B) {
 			dir := b.TempDir()
 			syscall.Sync()
 			start = time.Now()
-			tg.barman(b, "barman-cloud-restore", bdest, "pg", bid, filepath.Join(dir, "barman"))
+			tg.barman(b, "barman-cloud-restore", bdest, tg.Server, bid, filepath.Join(dir, "barman"))
 			barmanRestore := mb(raw, time.Since(start))
 			syscall.Sync()
 			start = time.Now()

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/archivertest"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
@@ -47,6 +48,9 @@ func BenchmarkRestoreBackup(b *testing.B) {
 	// RESTORE_BENCH_SYNC=1 measures ours as it restores by default, syncing every file (barman never does).
 	syncFiles := os.Getenv("RESTORE_BENCH_SYNC") == "1"
 	tg := newTarget(b, "s3")
+	if ext := archivertest.ExternalFromEnv(b); ext != nil {
+		tg = &target{ext} // a store on other machines (BENCH_DESTINATION; see the basebackup benchmark)
+	}
 	pg := testservers.StartPostgres(b, testservers.PostgresOptions{WALSegSizeMB: 16, Conf: senderConf})
 	// No WAL archiving: only the base backup is measured.
 	pg.Run(b, "pgbench", "-i", "-s", strconv.Itoa(scale), "-q", "postgres")

@@ -2,6 +2,7 @@ package archivertest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/store"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/storeconfig"
 	"github.com/objectstore-webhook/objectstore-webhook/archiver/stream"
+	"github.com/objectstore-webhook/objectstore-webhook/internal/contract"
 	"github.com/objectstore-webhook/objectstore-webhook/internal/harness/testservers"
 )
 
@@ -68,25 +70,76 @@ func NewTarget(t testing.TB, kind, server string) *Target {
 		t.Fatalf("archivertest: unknown store %q; want s3, azure or gcs", kind)
 	}
 	tg.Env = append(tg.Env, "WAL_ARCHIVER_DESTINATION_PATH="+tg.Dest, "WAL_ARCHIVER_SERVER_NAME="+server, "TZ=UTC")
+	tg.open(t)
+	return tg
+}
+
+// open opens the target's store and layout from its Env.
+func (tg *Target) open(t testing.TB) {
+	t.Helper()
 	st, loc, err := storeconfig.Open(context.Background(), storeconfig.SettingsFromEnv(tg.Getenv))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tg.Store = st
-	if tg.Layout, err = layout.New(loc.Prefix, server); err != nil {
+	if tg.Layout, err = layout.New(loc.Prefix, tg.Server); err != nil {
 		t.Fatal(err)
 	}
-	return tg
 }
 
-// Getenv reads a variable of Env.
+// Getenv reads a variable of Env; for an external store, of the process's environment after that, which
+// holds its credentials.
 func (tg *Target) Getenv(k string) string {
 	for _, e := range tg.Env {
 		if v, ok := strings.CutPrefix(e, k+"="); ok {
 			return v
 		}
 	}
+	if tg.Kind == External {
+		return os.Getenv(k)
+	}
 	return ""
+}
+
+// External is the Kind of a store this harness did not start (ExternalTarget).
+const External = "external"
+
+// BenchDestination names the external store of the benchmarks (ExternalFromEnv).
+const BenchDestination = "BENCH_DESTINATION"
+
+// ExternalFromEnv is the ExternalTarget at $BENCH_DESTINATION under a server name of this second
+// (bench-YYYYMMDDTHHMMSS, so runs never meet), or nil when the variable is unset.
+func ExternalFromEnv(t testing.TB) *Target {
+	dest := os.Getenv(BenchDestination)
+	if dest == "" {
+		return nil
+	}
+	return ExternalTarget(t, dest, time.Now().UTC().Format("bench-20060102T150405"))
+}
+
+// ExternalTarget opens a store that runs elsewhere, a real bucket or a MinIO on its own host, at dest (an
+// s3://, gs:// or Azure https:// destination path) under server. Credentials come from the environment as
+// each tool reads them (AWS_*, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_*); WAL_ARCHIVER_ENDPOINT_URL,
+// when set, is an S3-compatible endpoint for both tools. Nothing is deleted afterwards: give a scratch
+// prefix.
+func ExternalTarget(t testing.TB, dest, server string) *Target {
+	t.Helper()
+	tg := &Target{Kind: External, Server: server, Dest: strings.TrimSuffix(dest, "/")}
+	switch {
+	case strings.HasPrefix(dest, "s3://"):
+		if ep := os.Getenv(contract.EndpointURL.Env); ep != "" {
+			tg.Flags = []string{"--endpoint-url", ep}
+		}
+	case strings.HasPrefix(dest, "gs://"):
+		tg.Flags = []string{"--cloud-provider", "google-cloud-storage"}
+	case strings.HasPrefix(dest, "https://"):
+		tg.Flags = []string{"--cloud-provider", "azure-blob-storage"}
+	default:
+		t.Fatalf("archivertest: external destination %q; want s3://bucket/path, gs://bucket/path or https://ACCOUNT.blob.core.windows.net/container/path", dest)
+	}
+	tg.Env = []string{contract.DestinationPath.Env + "=" + tg.Dest, contract.ServerName.Env + "=" + server, "TZ=UTC"}
+	tg.open(t)
+	return tg
 }
 
 // StartStream runs our WAL archiver (in this process, WAL in codec) on pg into the target until the
