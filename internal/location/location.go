@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // Providers, as contract.Provider spells them.
@@ -91,6 +92,14 @@ func Parse(destination, provider string) (Location, error) {
 	u, err := url.Parse(destination)
 	if err != nil {
 		return Location{}, fmt.Errorf("destination path %q is not a URL: %w", destination, err)
+	}
+	// url.Parse refuses a raw control character but decodes an escaped one (%00, %0A) into the path, where
+	// it would become part of a bucket, container or object key, and String would give back what url.Parse
+	// refuses.
+	for _, r := range u.Path {
+		if unicode.IsControl(r) {
+			return Location{}, fmt.Errorf("destination path %q decodes to the control character %U in its path; bucket, container and prefix are printable text", destination, r)
+		}
 	}
 	var loc Location
 	switch u.Scheme {

@@ -56,6 +56,9 @@ func TestParseErrors(t *testing.T) {
 		{"http://localhost:10000/account", "", "emulator URL"},
 		{"https://minio.example.com/", "", "emulator URL"},
 		{"s3://b/%zz", "", "not a URL"},
+		{"http://0/%00/0", "", "control character U+0000"},
+		{"s3://b/log%0Aprefix", "", "control character U+000A"},
+		{"gs://b/%7F", "", "control character U+007F"},
 	} {
 		_, err := Parse(c.in, c.provider)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
