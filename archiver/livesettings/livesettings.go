@@ -128,28 +128,27 @@ func (s *Source) env(name string) (string, bool) {
 	return s.Env(name)
 }
 
+// lookupNoCreds is Lookup without the credentials directory: where that directory is cannot come from it.
 func (sn *Snapshot) lookupNoCreds(name string) string {
-	if v, ok := sn.src.Flags[name]; ok {
-		return v
-	}
-	if v, ok := sn.file[name]; ok {
-		return v
-	}
-	v, _ := sn.src.env(name)
+	v, _ := sn.lookup(name, false)
 	return v
 }
 
 // Lookup returns a variable's value by precedence flag > settings file (a key present wins, even empty) >
 // credentials directory (standard credential names only) > environment. ok is false when none has it.
-func (sn *Snapshot) Lookup(name string) (string, bool) {
+func (sn *Snapshot) Lookup(name string) (string, bool) { return sn.lookup(name, true) }
+
+func (sn *Snapshot) lookup(name string, withCreds bool) (string, bool) {
 	if v, ok := sn.src.Flags[name]; ok {
 		return v, true
 	}
 	if v, ok := sn.file[name]; ok {
 		return v, true
 	}
-	if v, ok := sn.creds[name]; ok {
-		return v, true
+	if withCreds {
+		if v, ok := sn.creds[name]; ok {
+			return v, true
+		}
 	}
 	if v, ok := sn.src.env(name); ok && v != "" {
 		return v, true
