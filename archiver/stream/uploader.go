@@ -114,7 +114,8 @@ func NewUploader(ctx context.Context, cfg UploaderConfig, spool *Spool, bufs *bu
 // attempt of every file (a retry too) goes to t. What the old target holds stays there.
 func (u *Uploader) SetTarget(t Target) {
 	old := u.target.Swap(&t)
-	u.cfg.Log.Info("upload target changed; the next uploads go to the new one", "oldDestination", old.Layout.WALPrefix(),
+	// V(1): the caller says why the target changed, at info; this is the uploader's own trace of it.
+	u.cfg.Log.V(1).Info("upload target changed; the next uploads go to the new one", "oldDestination", old.Layout.WALPrefix(),
 		"newDestination", t.Layout.WALPrefix(), "oldCompression", old.Codec.Name(), "newCompression", t.Codec.Name())
 }
 

@@ -367,7 +367,8 @@ func follow(ctx context.Context, s *settings, f *streamFlags, m *metrics.Metrics
 			var aux func(context.Context)
 			if aux, p = buildAux(runCtx, s, tg, r.conn, m, log); p == nil {
 				log.Info("store settings, credentials or certificates changed; uploads switch at the next attempt",
-					"oldDestination", r.layout.WALPrefix(), "newDestination", tg.Layout.WALPrefix())
+					"oldDestination", r.layout.WALPrefix(), "newDestination", tg.Layout.WALPrefix(),
+					"oldCompression", r.codec.Name(), "newCompression", tg.Codec.Name())
 				r.archiver.SetTarget(tg)
 				r.layout, r.codec, r.aux = tg.Layout, tg.Codec, aux
 				stopAux()
