@@ -65,11 +65,7 @@ func copyInto(f *os.File, r io.Reader) error {
 	}
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	_, err := io.CopyBuffer(writeOnly{f}, r, *buf)
+	// The struct hides the file's ReadFrom, so that io.CopyBuffer uses buf.
+	_, err := io.CopyBuffer(struct{ io.Writer }{f}, r, *buf)
 	return err
 }
-
-// writeOnly hides the file's ReadFrom from io.CopyBuffer, so that the copy uses the given buffer.
-type writeOnly struct{ w io.Writer }
-
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }

@@ -273,9 +273,9 @@ func (x *extractor) file(dst, name string, r io.Reader, size int64, mode os.File
 	if x.buf == nil {
 		x.buf = make([]byte, 1<<20)
 	}
-	// Through Write only: *os.File's ReadFrom would copy through a 32 KiB buffer of its own, one
-	// write(2) per 32 KiB instead of per MiB.
-	n, err := io.CopyBuffer(writeOnly{f}, io.LimitReader(r, size), x.buf)
+	// Through Write only (the struct hides ReadFrom): *os.File's ReadFrom would copy through a 32 KiB
+	// buffer of its own, one write(2) per 32 KiB instead of per MiB.
+	n, err := io.CopyBuffer(struct{ io.Writer }{f}, io.LimitReader(r, size), x.buf)
 	if err == nil && n != size {
 		err = fmt.Errorf("the tar ends after %d of its %d bytes", n, size)
 	}
@@ -290,11 +290,6 @@ func (x *extractor) file(dst, name string, r io.Reader, size int64, mode os.File
 	}
 	return wf.finish(false)
 }
-
-// writeOnly hides a file's ReadFrom from io.CopyBuffer, so that the copy uses the extractor's buffer.
-type writeOnly struct{ w io.Writer }
-
-func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 // removeLeaf removes what is at dst (a file or link from an earlier part of the same backup) so the new
 // entry replaces it, as tar does; a directory there is an error.
